@@ -1,0 +1,138 @@
+"""Display names are pseudonyms: nothing that identifies or impersonates."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+
+from django.core.exceptions import ValidationError
+
+MIN_LENGTH = 2
+MAX_LENGTH = 40
+
+# Characters that reorder or hide text; stripped before anything else.
+_INVISIBLE = re.compile(
+    "[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]"
+)
+_EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
+_URL = re.compile(
+    r"(https?://|www\.|\b[a-z0-9-]+\.(com|org|net|io|me|app|co|uk|de|info|ly)\b)",
+    re.IGNORECASE,
+)
+_DIGITS = re.compile(r"\d")
+_ALLOWED = re.compile(r"^[\w .'\-]+$")
+# Words that would let a name pass for a role, staff or a crisis service.
+_RESERVED = (
+    "facilitator",
+    "cofacilitator",
+    "moderator",
+    "admin",
+    "administrator",
+    "staff",
+    "hearth",
+    "support team",
+    "lifeline",
+    "samaritans",
+    "crisis",
+    "helpline",
+    "hotline",
+    "therapist",
+    "doctor",
+    "official",
+    "system",
+)
+# Folds the common look-alikes onto plain letters before comparing.
+_CONFUSABLES = str.maketrans(
+    {
+        "0": "o",
+        "1": "i",
+        "3": "e",
+        "4": "a",
+        "5": "s",
+        "7": "t",
+        "@": "a",
+        "$": "s",
+        "а": "a",  # Cyrillic
+        "е": "e",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "х": "x",
+        "і": "i",
+        "ο": "o",  # Greek
+        "α": "a",
+        "ε": "e",
+    }
+)
+
+_ADJECTIVES = (
+    "Quiet", "Steady", "Gentle", "Bright", "Patient", "Kind", "Brave", "Calm",
+    "Warm", "Hopeful", "Tender", "Curious", "Open", "Grounded", "Soft",
+)
+_NOUNS = (
+    "Harbour", "Willow", "Lantern", "River", "Meadow", "Ember", "Heron",
+    "Cedar", "Pebble", "Tide", "Sparrow", "Fern", "Hearthstone", "Brook",
+)
+
+
+def clean_display_name(value: str) -> str:
+    """Normalise a display name: NFKC, no invisible characters, single spaces."""
+    value = unicodedata.normalize("NFKC", value or "")
+    value = _INVISIBLE.sub("", value)
+    return " ".join(value.split())
+
+
+def _folded(value: str) -> str:
+    return re.sub(r"[^a-z ]", "", value.lower().translate(_CONFUSABLES)).strip()
+
+
+def validate_display_name(value: str) -> None:
+    """Raise ValidationError with a reason when a name is not a safe pseudonym."""
+    name = clean_display_name(value)
+    if len(name) < MIN_LENGTH:
+        raise ValidationError(
+            "Choose a name of at least %(n)d characters.",
+            code="too_short",
+            params={"n": MIN_LENGTH},
+        )
+    if len(name) > MAX_LENGTH:
+        raise ValidationError(
+            "Keep the name to %(n)d characters or fewer.",
+            code="too_long",
+            params={"n": MAX_LENGTH},
+        )
+    if "\x00" in name or any(unicodedata.category(ch) == "Cc" for ch in name):
+        raise ValidationError("The name contains control characters.", code="control")
+    if _EMAIL.search(name):
+        raise ValidationError(
+            "Please don't use an email address as your name; a pseudonym is safer.",
+            code="email",
+        )
+    if _URL.search(name):
+        raise ValidationError("Links can't be part of a display name.", code="url")
+    if len(_DIGITS.findall(name)) >= 6:
+        raise ValidationError(
+            "That looks like a phone number; please choose a pseudonym instead.",
+            code="phone",
+        )
+    if not _ALLOWED.match(name):
+        raise ValidationError(
+            "Use letters, numbers, spaces, dots, apostrophes or hyphens.",
+            code="characters",
+        )
+    folded = _folded(name)
+    squashed = folded.replace(" ", "")
+    for word in _RESERVED:
+        if word.replace(" ", "") in squashed:
+            raise ValidationError(
+                "Names can't suggest a role or a service (such as “%(word)s”); "
+                "roles are shown by Hearth itself.",
+                code="reserved",
+                params={"word": word},
+            )
+
+
+def suggest_pseudonym() -> str:
+    """A friendly random pseudonym, offered when someone's choice is refused."""
+    return f"{secrets.choice(_ADJECTIVES)} {secrets.choice(_NOUNS)}"
