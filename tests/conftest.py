@@ -1,0 +1,86 @@
+"""Shared fixtures, and the rules for tests that need real services.
+
+Tests marked `postgres`, `redis` or `e2e` run in their own pass (see the
+Makefile). Run outside that pass they are skipped with the reason, except
+in CI, where a missing service is an error: nothing may skip there.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+
+from tests.factories import MembershipFactory, SupportGroupFactory, UserFactory
+
+# A forked live server can hang after asyncio tests (STACK.md).
+multiprocessing.set_start_method("spawn", force=True)
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+def _missing(marker: str) -> str | None:
+    if marker == "postgres":
+        engine = settings.DATABASES["default"]["ENGINE"]
+        return None if "postgresql" in engine else "DATABASE_URL is not PostgreSQL"
+    if marker == "redis":
+        return None if settings.REDIS_URL else "REDIS_URL is not set"
+    if marker == "e2e":
+        return None if shutil.which("chromium") else "Debian's chromium is missing"
+    return None
+
+
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    for item in items:
+        for marker in ("postgres", "redis", "e2e"):
+            if item.get_closest_marker(marker) is None:
+                continue
+            reason = _missing(marker)
+            if reason is None:
+                continue
+            if IN_CI:
+                raise pytest.UsageError(
+                    f"{item.nodeid} needs {marker} ({reason}); CI never skips it."
+                )
+            item.add_marker(pytest.mark.skip(reason=f"needs {marker}: {reason}"))
+
+
+@pytest.fixture(autouse=True)
+def _outbox_in_tmp(settings: object, tmp_path: object) -> None:
+    """Every test gets its own email outbox directory."""
+    settings.OUTBOX_DIR = tmp_path / "outbox"  # type: ignore[attr-defined,operator]
+
+
+@pytest.fixture
+def group(db: None) -> SupportGroupFactory:
+    return SupportGroupFactory()
+
+
+@pytest.fixture
+def facilitator(group):  # type: ignore[no-untyped-def]
+    return MembershipFactory(group=group, role="facilitator").user
+
+
+@pytest.fixture
+def cofacilitator(group):  # type: ignore[no-untyped-def]
+    return MembershipFactory(group=group, role="cofacilitator").user
+
+
+@pytest.fixture
+def member(group):  # type: ignore[no-untyped-def]
+    return MembershipFactory(group=group, role="member").user
+
+
+@pytest.fixture
+def stranger(db: None):  # type: ignore[no-untyped-def]
+    return UserFactory()
+
+
+@pytest.fixture
+def staff(db: None):  # type: ignore[no-untyped-def]
+    return UserFactory(is_staff=True, is_superuser=True)
