@@ -4,8 +4,8 @@ from typing import Any
 
 from django import forms
 from django.http import HttpRequest
-from django_countries.fields import LazyTypedChoiceField
 from django_countries import countries
+from django_countries.fields import LazyTypedChoiceField
 
 from .models import User, timezone_choices
 from .validators import clean_display_name, suggest_pseudonym, validate_display_name
@@ -39,7 +39,9 @@ class SignupExtraForm(forms.Form):
 
     display_name = DisplayNameField(label="Display name")
     timezone = forms.ChoiceField(
-        label="Time zone", choices=timezone_choices, initial="UTC",
+        label="Time zone",
+        choices=timezone_choices,
+        initial="UTC",
         help_text="Session times are shown in this zone.",
     )
 
@@ -58,7 +60,8 @@ class ProfileForm(forms.ModelForm):
     display_name = DisplayNameField(label="Display name")
     timezone = forms.ChoiceField(label="Time zone", choices=timezone_choices)
     country = LazyTypedChoiceField(
-        choices=[("", "Prefer not to say"), *countries], required=False,
+        choices=[("", "Prefer not to say"), *countries],
+        required=False,
         help_text="Used only to show care resources for where you are.",
     )
 

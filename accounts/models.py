@@ -14,7 +14,9 @@ from .validators import clean_display_name, validate_display_name
 @cache
 def timezone_choices() -> list[tuple[str, str]]:
     zones = sorted(
-        z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith("Etc/")
+        z
+        for z in zoneinfo.available_timezones()
+        if "/" in z and not z.startswith("Etc/")
     )
     return [("UTC", "UTC"), *((z, z.replace("_", " ")) for z in zones)]
 
@@ -79,7 +81,9 @@ class User(AbstractUser):
         "session reminders", default=True, help_text="Emails before sessions."
     )
     email_reflections = models.BooleanField(
-        "reflection invitations", default=True, help_text="An invitation after sessions."
+        "reflection invitations",
+        default=True,
+        help_text="An invitation after sessions.",
     )
     email_group_updates = models.BooleanField(
         "group updates",

@@ -67,12 +67,37 @@ _CONFUSABLES = str.maketrans(
 )
 
 _ADJECTIVES = (
-    "Quiet", "Steady", "Gentle", "Bright", "Patient", "Kind", "Brave", "Calm",
-    "Warm", "Hopeful", "Tender", "Curious", "Open", "Grounded", "Soft",
+    "Quiet",
+    "Steady",
+    "Gentle",
+    "Bright",
+    "Patient",
+    "Kind",
+    "Brave",
+    "Calm",
+    "Warm",
+    "Hopeful",
+    "Tender",
+    "Curious",
+    "Open",
+    "Grounded",
+    "Soft",
 )
 _NOUNS = (
-    "Harbour", "Willow", "Lantern", "River", "Meadow", "Ember", "Heron",
-    "Cedar", "Pebble", "Tide", "Sparrow", "Fern", "Hearthstone", "Brook",
+    "Harbour",
+    "Willow",
+    "Lantern",
+    "River",
+    "Meadow",
+    "Ember",
+    "Heron",
+    "Cedar",
+    "Pebble",
+    "Tide",
+    "Sparrow",
+    "Fern",
+    "Hearthstone",
+    "Brook",
 )
 
 

@@ -8,10 +8,6 @@ from django.shortcuts import redirect, render
 from .forms import ProfileForm
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {})
-
-
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)

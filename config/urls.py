@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import health
+from groups.views.personal import home as groups_home
 
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 admin.site.site_header = "Hearth administration"
@@ -14,4 +15,5 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("", include("groups.urls")),
+    path("", groups_home, name="home"),
 ]

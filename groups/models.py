@@ -72,7 +72,9 @@ class SupportGroup(models.Model):
     name = models.CharField(max_length=80)
     slug = models.SlugField(max_length=90, unique=True)
     description = models.TextField(max_length=2000)
-    topic = models.CharField(max_length=32, choices=Topic.choices, default=Topic.GENERAL)
+    topic = models.CharField(
+        max_length=32, choices=Topic.choices, default=Topic.GENERAL
+    )
     guidelines = models.TextField(
         max_length=10000,
         help_text="How this group looks after each other. Members see it before joining.",
@@ -86,7 +88,9 @@ class SupportGroup(models.Model):
         max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
     )
     region = CountryField(
-        blank=True, blank_label="Anywhere (online)", help_text="Where members are based."
+        blank=True,
+        blank_label="Anywhere (online)",
+        help_text="Where members are based.",
     )
     timezone = models.CharField(
         max_length=64,
@@ -234,7 +238,9 @@ class Invitation(models.Model):
     )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     label = models.CharField(
-        max_length=80, blank=True, help_text="A note for facilitators, e.g. who it's for."
+        max_length=80,
+        blank=True,
+        help_text="A note for facilitators, e.g. who it's for.",
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -242,7 +248,9 @@ class Invitation(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     max_uses = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Empty for a link anyone may use until it expires."
+        null=True,
+        blank=True,
+        help_text="Empty for a link anyone may use until it expires.",
     )
     use_count = models.PositiveIntegerField(default=0)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -302,7 +310,9 @@ class MeetingSeries(models.Model):
     """A recurring session. Occurrences are stored as Meetings up to a horizon
     that a periodic task moves forward."""
 
-    group = models.ForeignKey(SupportGroup, on_delete=models.CASCADE, related_name="series")
+    group = models.ForeignKey(
+        SupportGroup, on_delete=models.CASCADE, related_name="series"
+    )
     title = models.CharField(max_length=120)
     description = models.TextField(max_length=2000, blank=True)
     frequency = models.CharField(max_length=12, choices=Frequency.choices)
@@ -482,4 +492,3 @@ class RSVP(models.Model):
 
     def __str__(self) -> str:
         return f"rsvp {self.user_id} → {self.meeting_id}: {self.status}"
-
