@@ -7,13 +7,9 @@ DATABASE_URL and REDIS_URL moves the same code onto PostgreSQL and Redis.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import environ
-
-if sys.version_info < (3, 12):  # pragma: no cover - guarded at start-up
-    raise SystemExit("Hearth needs Python 3.12 or newer.")
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -96,9 +92,7 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------
 DATABASES = {
-    "default": env.db(
-        "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'hearth.sqlite3'}"
-    )
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'hearth.sqlite3'}")
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share one file: WAL lets readers run beside the
@@ -229,7 +223,9 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
