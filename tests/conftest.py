@@ -54,6 +54,10 @@ def pytest_collection_modifyitems(
 def _outbox_in_tmp(settings: object, tmp_path: object) -> None:
     """Every test gets its own email outbox directory."""
     settings.OUTBOX_DIR = tmp_path / "outbox"  # type: ignore[attr-defined,operator]
+    # A fast hasher: password strength is not what these tests are about.
+    settings.PASSWORD_HASHERS = [  # type: ignore[attr-defined]
+        "django.contrib.auth.hashers.MD5PasswordHasher"
+    ]
 
 
 @pytest.fixture
@@ -84,3 +88,14 @@ def stranger(db: None):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def staff(db: None):  # type: ignore[no-untyped-def]
     return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager() -> object:
+    """Unit tests run tasks inline (after commit); the integration pass uses a
+    real worker instead."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
