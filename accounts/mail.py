@@ -34,7 +34,7 @@ class OutboxBackend(BaseEmailBackend):
             stamp = timezone.now().strftime("%Y%m%dT%H%M%S%f")
             name = f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
             tmp = self.directory / f".{name}.tmp"
-            tmp.write_bytes(message.message().as_bytes(linesep="\r\n"))
+            tmp.write_bytes(message.message().as_bytes())
             tmp.replace(self.directory / name)  # readers never see half a file
             # Only the file name: subjects and addresses stay out of logs.
             log.info("email written to outbox file=%s", name)

@@ -12,6 +12,7 @@ from .models import (
     JoinRequest,
     Meeting,
     Membership,
+    Role,
     SupportGroup,
     Topic,
     Weekday,
@@ -93,7 +94,7 @@ class MembershipNameForm(forms.ModelForm):
 
 
 class RoleForm(forms.Form):
-    role = forms.ChoiceField(choices=Membership._meta.get_field("role").choices)
+    role = forms.ChoiceField(choices=Role.choices)
 
 
 class MeetingForm(forms.Form):

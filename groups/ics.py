@@ -13,6 +13,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from accounts.models import User
+
 from .models import Meeting
 
 PRODID = "-//Hearth//Peer support sessions//EN"
@@ -51,19 +53,16 @@ def calendar_bytes(
     return cal.to_ical()
 
 
-def feed_token(user: object) -> str:
+def feed_token(user: User) -> str:
     """A private, revocable feed token: user id, generation and a MAC.
 
     Nothing secret is stored; bumping the generation revokes old links."""
-    pk = user.pk  # type: ignore[attr-defined]
-    generation = user.calendar_feed_generation  # type: ignore[attr-defined]
+    pk, generation = user.pk, user.calendar_feed_generation
     mac = salted_hmac(FEED_SALT, f"{pk}.{generation}", algorithm="sha256").hexdigest()
     return f"{pk}-{generation}-{mac[:40]}"
 
 
-def user_for_feed_token(token: str) -> object | None:
-    from accounts.models import User
-
+def user_for_feed_token(token: str) -> User | None:
     try:
         pk_text, generation_text, mac = token.split("-", 2)
         pk, generation = int(pk_text), int(generation_text)

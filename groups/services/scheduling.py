@@ -248,7 +248,7 @@ def _seats_taken(meeting: Meeting) -> int:
 
 def _promote(meeting: Meeting) -> list[RSVP]:
     """Fill free seats from the waitlist, first come first served."""
-    promoted = []
+    promoted: list[RSVP] = []
     free = meeting.seats - _seats_taken(meeting)
     if free <= 0:
         return promoted

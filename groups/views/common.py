@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 
-def form_errors_from(form: forms.Form, error: ValidationError) -> None:
+def form_errors_from(form: forms.BaseForm, error: ValidationError) -> None:
     """Show a service's ValidationError on the form (field errors where named)."""
     if hasattr(error, "error_dict"):
         for field, errors in error.error_dict.items():

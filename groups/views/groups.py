@@ -7,11 +7,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthedRequest, HearthRequest
 from groups import access, services
 from groups.forms import (
     DirectoryFilterForm,
@@ -37,7 +38,7 @@ def _next_meeting_start() -> Subquery:
     )
 
 
-def directory(request: HttpRequest) -> HttpResponse:
+def directory(request: HearthRequest) -> HttpResponse:
     """Public groups, searchable and filterable; a fixed number of queries."""
     form = DirectoryFilterForm(request.GET or None)
     groups = SupportGroup.objects.public()
@@ -60,7 +61,7 @@ def directory(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def create(request: HttpRequest) -> HttpResponse:
+def create(request: AuthedRequest) -> HttpResponse:
     if not request.user.has_perm("groups.create_group"):
         raise PermissionDenied("Only facilitators can create groups.")
     form = GroupForm(request.POST or None, initial={"timezone": request.user.timezone})
@@ -77,7 +78,7 @@ def create(request: HttpRequest) -> HttpResponse:
     return render(request, "groups/group_form.html", {"form": form, "creating": True})
 
 
-def detail(request: HttpRequest, slug: str) -> HttpResponse:
+def detail(request: HearthRequest, slug: str) -> HttpResponse:
     group = access.visible_group(request.user, slug)
     membership = access.membership(group, request.user)
     pending = None
@@ -107,7 +108,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def edit(request: HttpRequest, slug: str) -> HttpResponse:
+def edit(request: AuthedRequest, slug: str) -> HttpResponse:
     group = access.visible_group(request.user, slug)
     access.require_lead(group, request.user)
     form = GroupForm(request.POST or None, instance=group)
@@ -119,7 +120,7 @@ def edit(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def join(request: HttpRequest, slug: str) -> HttpResponse:
+def join(request: AuthedRequest, slug: str) -> HttpResponse:
     group = access.visible_group(request.user, slug)
     form = JoinRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -141,7 +142,7 @@ def join(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def withdraw(request: HttpRequest, slug: str) -> HttpResponse:
+def withdraw(request: AuthedRequest, slug: str) -> HttpResponse:
     group = access.visible_group(request.user, slug)
     try:
         services.withdraw_request(group=group, user=request.user)
@@ -153,7 +154,7 @@ def withdraw(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def leave(request: HttpRequest, slug: str) -> HttpResponse:
+def leave(request: AuthedRequest, slug: str) -> HttpResponse:
     group = access.visible_group(request.user, slug)
     access.require_member(group, request.user)
     if request.method == "POST":
@@ -170,7 +171,7 @@ def leave(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def my_name(request: HttpRequest, slug: str) -> HttpResponse:
+def my_name(request: AuthedRequest, slug: str) -> HttpResponse:
     group = access.visible_group(request.user, slug)
     membership = access.require_member(group, request.user)
     form = MembershipNameForm(request.POST or None, instance=membership)
@@ -181,7 +182,7 @@ def my_name(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "groups/my_name.html", {"group": group, "form": form})
 
 
-def invitation(request: HttpRequest, token: str) -> HttpResponse:
+def invitation(request: HearthRequest, token: str) -> HttpResponse:
     found = find_invitation(token)
     if found is None:
         return render(request, "groups/invitation_invalid.html", status=404)
@@ -201,7 +202,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
-def mine(request: HttpRequest) -> HttpResponse:
+def mine(request: AuthedRequest) -> HttpResponse:
     groups = (
         SupportGroup.objects.filter(memberships__user=request.user)
         .annotate(

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthedRequest, HearthRequest
 from groups import access, ics, services
 from groups.forms import MeetingEditForm, MeetingForm, SeriesForm
 from groups.models import RSVP, Meeting, MeetingSeries
@@ -26,7 +27,7 @@ def _dst_notes(request: HttpRequest, notes: list[str] | str) -> None:
 
 
 @login_required
-def new_meeting(request: HttpRequest, slug: str) -> HttpResponse:
+def new_meeting(request: AuthedRequest, slug: str) -> HttpResponse:
     group = access.visible_group(request.user, slug)
     access.require_facilitating(group, request.user)
     form = MeetingForm(request.POST or None, zone_name=group.timezone)
@@ -45,7 +46,7 @@ def new_meeting(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def new_series(request: HttpRequest, slug: str) -> HttpResponse:
+def new_series(request: AuthedRequest, slug: str) -> HttpResponse:
     group = access.visible_group(request.user, slug)
     access.require_facilitating(group, request.user)
     form = SeriesForm(
@@ -70,12 +71,12 @@ def new_series(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
+def detail(request: HearthRequest, pk: int) -> HttpResponse:
     meeting = access.visible_meeting(request.user, pk)
     membership = access.membership(meeting.group, request.user)
     rsvp = None
     if membership is not None:
-        rsvp = RSVP.objects.filter(meeting=meeting, user=request.user).first()
+        rsvp = RSVP.objects.filter(meeting=meeting, user=membership.user).first()
     going = meeting.rsvps.filter(status=RSVP.Status.GOING)
     context = {
         "meeting": meeting,
@@ -100,7 +101,7 @@ def _waitlist_position(meeting: Meeting, rsvp: RSVP | None) -> int | None:
 
 
 @login_required
-def edit(request: HttpRequest, pk: int) -> HttpResponse:
+def edit(request: AuthedRequest, pk: int) -> HttpResponse:
     meeting = access.visible_meeting(request.user, pk)
     access.require_facilitating(meeting.group, request.user)
     local = meeting.local_start
@@ -139,7 +140,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _edit_series_from(
-    meeting: Meeting, request: HttpRequest, form: MeetingEditForm
+    meeting: Meeting, request: AuthedRequest, form: MeetingEditForm
 ) -> list[str]:
     """Apply the edited day and time to the whole series as its new rule."""
     series: MeetingSeries = meeting.series  # type: ignore[assignment]
@@ -161,7 +162,7 @@ def _edit_series_from(
 
 @login_required
 @require_POST
-def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def cancel(request: AuthedRequest, pk: int) -> HttpResponse:
     meeting = access.visible_meeting(request.user, pk)
     try:
         services.cancel_meeting(meeting=meeting, by=request.user)
@@ -174,7 +175,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def rsvp(request: HttpRequest, pk: int) -> HttpResponse:
+def rsvp(request: AuthedRequest, pk: int) -> HttpResponse:
     meeting = access.visible_meeting(request.user, pk)
     answer = request.POST.get("answer")
     if answer not in ("going", "not_going"):
@@ -200,7 +201,7 @@ def rsvp(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(meeting)
 
 
-def meeting_ics(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_ics(request: HearthRequest, pk: int) -> HttpResponse:
     meeting = access.visible_meeting(request.user, pk)
     body = ics.calendar_bytes([meeting])
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
@@ -210,7 +211,7 @@ def meeting_ics(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-def feed(request: HttpRequest, token: str) -> HttpResponse:
+def feed(request: HearthRequest, token: str) -> HttpResponse:
     """A member's private calendar feed: every session of their groups."""
     user = ics.user_for_feed_token(token)
     if user is None:

@@ -5,18 +5,19 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthedRequest
 from groups import access, services
 from groups.forms import InvitationForm, RoleForm
 from groups.models import JoinRequest
 
 
 @login_required
-def manage(request: HttpRequest, slug: str) -> HttpResponse:
+def manage(request: AuthedRequest, slug: str) -> HttpResponse:
     group = access.visible_group(request.user, slug)
     mine = access.require_facilitating(group, request.user)
     requests = group.join_requests.filter(
@@ -42,7 +43,7 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def decide(request: HttpRequest, slug: str, pk: int, action: str) -> HttpResponse:
+def decide(request: AuthedRequest, slug: str, pk: int, action: str) -> HttpResponse:
     group = access.visible_group(request.user, slug)
     if action not in ("approve", "decline"):
         raise Http404
@@ -65,7 +66,7 @@ def decide(request: HttpRequest, slug: str, pk: int, action: str) -> HttpRespons
 
 @login_required
 @require_POST
-def change_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def change_role(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
     group = access.visible_group(request.user, slug)
     access.require_lead(group, request.user)
     form = RoleForm(request.POST)
@@ -88,7 +89,7 @@ def change_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def remove(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
     group = access.visible_group(request.user, slug)
     try:
         services.remove_member(group=group, by=request.user, membership_id=pk)
@@ -101,13 +102,13 @@ def remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def invite(request: HttpRequest, slug: str) -> HttpResponse:
+def invite(request: AuthedRequest, slug: str) -> HttpResponse:
     group = access.visible_group(request.user, slug)
     access.require_lead(group, request.user)
     form = InvitationForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
+            messages.error(request, " ".join(str(e) for e in errors))
         return redirect("groups:members", group.slug)
     try:
         _, token = services.create_invitation(
@@ -129,7 +130,7 @@ def invite(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def revoke(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def revoke(request: AuthedRequest, slug: str, pk: int) -> HttpResponse:
     group = access.visible_group(request.user, slug)
     services.revoke_invitation(group=group, by=request.user, invitation_id=pk)
     messages.success(request, "The invitation link no longer works.")

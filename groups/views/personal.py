@@ -5,16 +5,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.http import AuthedRequest, HearthRequest
+from accounts.models import User
 from groups import ics
 from groups.models import RSVP, Meeting, SupportGroup
 
 
-def _my_upcoming(user: object, limit: int) -> list[Meeting]:
+def _my_upcoming(user: User, limit: int) -> list[Meeting]:
     meetings = (
         Meeting.objects.filter(
             group__memberships__user=user,
@@ -34,7 +36,7 @@ def _my_upcoming(user: object, limit: int) -> list[Meeting]:
     return found
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HearthRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         featured = SupportGroup.objects.public().order_by("-created_at")[:3]
         return render(request, "home.html", {"featured": featured})
@@ -49,7 +51,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def schedule(request: HttpRequest) -> HttpResponse:
+def schedule(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "groups/schedule.html",
@@ -58,11 +60,11 @@ def schedule(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def calendar(request: HttpRequest) -> HttpResponse:
+def calendar(request: AuthedRequest) -> HttpResponse:
     """Show the private feed link; POST makes a new one and retires the old."""
     user = request.user
     if request.method == "POST":
-        type(user).objects.filter(pk=user.pk).update(
+        User.objects.filter(pk=user.pk).update(
             calendar_feed_generation=F("calendar_feed_generation") + 1
         )
         user.refresh_from_db(fields=["calendar_feed_generation"])
