@@ -314,11 +314,19 @@ def shots(request: pytest.FixtureRequest) -> Shots:
     return Shots(directory)
 
 
+class ServerError(AssertionError):
+    """The platform answered a browser request with a 5xx."""
+
+
 @dataclass
 class ServerErrors:
     """Every 5xx answer a browser context received."""
 
     seen: list[str] = field(default_factory=list)
+
+    def check(self) -> None:
+        if self.seen:
+            raise ServerError(f"the server failed: {self.seen}")
 
     def watch(self, context: BrowserContext) -> BrowserContext:
         context.on(

@@ -61,3 +61,17 @@ def test_pages_have_no_serious_axe_violations(
     open_page(page, which)
     shots(page, f"{which} as {viewer}")
     assert blocking_violations(page) == []
+
+
+def test_the_axe_check_catches_a_violation(
+    new_context: Callable[..., BrowserContext],
+) -> None:
+    """The check above can fail: a nameless button is a critical violation."""
+    page = new_context(bypass_csp=True).new_page()
+    open_page(page, "directory")
+    page.evaluate(
+        "document.querySelector('main').insertAdjacentHTML("
+        "'beforeend', '<button id=\"nameless\"></button>')"
+    )
+    found = blocking_violations(page)
+    assert any("button-name" in line and "#nameless" in line for line in found), found
