@@ -43,6 +43,7 @@ class SignupExtraForm(forms.Form):
         choices=timezone_choices,
         initial="UTC",
         help_text="Session times are shown in this zone.",
+        widget=forms.Select(attrs={"data-guess-timezone": ""}),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
