@@ -54,6 +54,15 @@ def pytest_collection_modifyitems(
 def _outbox_in_tmp(settings: object, tmp_path: object) -> None:
     """Every test gets its own email outbox directory."""
     settings.OUTBOX_DIR = tmp_path / "outbox"  # type: ignore[attr-defined,operator]
+    # The embedded file cache is shared with a running dev server: tests get
+    # their own, empty cache (rate limits must not leak between tests).
+    if "FileBasedCache" in settings.CACHES["default"]["BACKEND"]:  # type: ignore[attr-defined]
+        settings.CACHES = {  # type: ignore[attr-defined]
+            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        }
+    from django.core.cache import cache
+
+    cache.clear()
     # A fast hasher: password strength is not what these tests are about.
     settings.PASSWORD_HASHERS = [  # type: ignore[attr-defined]
         "django.contrib.auth.hashers.MD5PasswordHasher"
