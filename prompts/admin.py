@@ -58,6 +58,9 @@ class CommentInline(admin.TabularInline):
     readonly_fields = ["action", "author", "body", "created_at"]
     can_delete = False
 
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # comments come with review decisions
+
 
 class RequestChangesForm(forms.Form):
     comment = forms.CharField(widget=forms.Textarea, max_length=2000)
@@ -100,6 +103,14 @@ class PromptVersionAdmin(admin.ModelAdmin):
         if obj is not None and not obj.is_editable:
             return [f.name for f in obj._meta.fields] + ["themes"]
         return list(self.readonly_fields)
+
+    def save_model(
+        self, request: HttpRequest, obj: PromptVersion, form: Any, change: bool
+    ) -> None:
+        # A published version shows every field read-only; saving it would
+        # only trip the immutability guard.
+        if not obj.is_frozen:
+            super().save_model(request, obj, form, change)
 
     @admin.action(description="Publish selected versions", permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[PromptVersion]) -> None:

@@ -90,7 +90,7 @@ def prompt_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @facilitator_required
 def prompt_create(request: HttpRequest) -> HttpResponse:
-    form = PromptForm(request.POST or None)
+    form = PromptForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         version = workflow.create_prompt(by=request.user, content=form.to_content())
         messages.success(request, "Draft saved. Submit it for review when it's ready.")
@@ -151,7 +151,7 @@ def prompt_review(request: HttpRequest, pk: int) -> HttpResponse:
     latest = workflow.latest_version(prompt)
     if latest is None:
         raise Http404
-    form = ReviewForm(request.POST or None)
+    form = ReviewForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         decision, comment = form.cleaned_data["decision"], form.cleaned_data["comment"]
         try:

@@ -49,7 +49,9 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 @facilitator_required
 def plan_create(request: HttpRequest) -> HttpResponse:
     groups = access.facilitated_group_ids(request.user)
-    form = PlanForm(request.POST or None, group_ids=groups)
+    form = PlanForm(
+        request.POST if request.method == "POST" else None, group_ids=groups
+    )
     if request.method == "POST" and form.is_valid():
         plan = service.create_plan(by=request.user, **form.cleaned_data)
         messages.success(request, "Plan created. Add prompts from the library.")
@@ -93,7 +95,11 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     groups = access.facilitated_group_ids(request.user) | (
         {plan.group_id} if plan.group_id else set()
     )
-    form = PlanForm(request.POST or None, instance=plan, group_ids=groups)
+    form = PlanForm(
+        request.POST if request.method == "POST" else None,
+        instance=plan,
+        group_ids=groups,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             # Re-read: a failed ModelForm has already set attributes on `plan`.
@@ -173,7 +179,9 @@ def plan_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
 def plan_attach(request: HttpRequest, pk: int) -> HttpResponse:
     plan = _plan(request, pk, edit=True)
     groups = access.facilitated_group_ids(request.user)
-    form = AttachForm(request.POST or None, group_ids=groups)
+    form = AttachForm(
+        request.POST if request.method == "POST" else None, group_ids=groups
+    )
     if request.method == "POST" and form.is_valid():
         try:
             assignment = service.attach_plan(
