@@ -6,7 +6,7 @@ import sys
 
 
 def main() -> None:
-    if sys.version_info < (3, 12):
+    if sys.version_info < (3, 12):  # noqa: UP036 - a clear message on old Pythons
         sys.exit("Hearth needs Python 3.12 or newer (see .python-version).")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from django.core.management import execute_from_command_line
