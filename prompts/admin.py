@@ -46,6 +46,13 @@ def _each(
         messages.success(request, f"{done}: {count}.")
 
 
+def _publish_latest(prompt: Prompt, by: Any) -> PromptVersion:
+    latest = workflow.latest_version(prompt)
+    if latest is None:
+        raise ValidationError("It has no versions.")
+    return workflow.publish_version(version=latest, by=by)
+
+
 @admin.register(Theme)
 class ThemeAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "position"]
@@ -196,9 +203,7 @@ class PromptAdmin(admin.ModelAdmin):
         _each(
             request,
             queryset,
-            lambda p: workflow.publish_version(
-                version=workflow.latest_version(p), by=request.user
-            ),
+            lambda p: _publish_latest(p, request.user),
             "Published",
         )
 

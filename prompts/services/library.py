@@ -84,7 +84,8 @@ def average_ratings(*, prompt_ids: Sequence[int]) -> dict[int, tuple[float, int]
         .annotate(avg=Avg("score"), n=Count("pk"))
         .order_by()
     )
-    return {r["version__prompt_id"]: (round(r["avg"], 1), r["n"]) for r in rows}
+    # float(): PostgreSQL's AVG is a Decimal, SQLite's a float.
+    return {r["version__prompt_id"]: (round(float(r["avg"]), 1), r["n"]) for r in rows}
 
 
 def annotate_figures(versions: Sequence[Any]) -> None:

@@ -65,8 +65,8 @@ def unique_slug(title: str) -> str:
     return slug
 
 
-def latest_version(prompt: Prompt) -> PromptVersion:
-    return prompt.versions.order_by("-number").select_related("prompt").first()  # type: ignore[return-value]
+def latest_version(prompt: Prompt) -> PromptVersion | None:
+    return prompt.versions.order_by("-number").select_related("prompt").first()
 
 
 @transaction.atomic
@@ -99,6 +99,8 @@ def edit_prompt(*, prompt: Prompt, by: Any, content: PromptContent) -> PromptVer
     """Change a prompt's words. An unpublished draft is edited in place; a
     published (or superseded) version is never touched: a new draft is made."""
     version = latest_version(prompt)
+    if version is None:
+        raise ValidationError("This prompt has no versions to edit.")
     if not access.can_edit_prompt(by, version):
         raise PermissionDenied
     if version.status == Status.RETIRED:

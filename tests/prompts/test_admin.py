@@ -98,3 +98,13 @@ def test_saving_a_published_version_in_admin_changes_nothing(
     assert response.status_code == 302
     version.refresh_from_db()
     assert version.title == "Kept"
+
+
+def test_publish_latest_version_from_the_prompt_list(admin_client_: Client) -> None:
+    waiting = PromptVersionFactory(status=Status.SUBMITTED)
+    admin_client_.post(
+        "/admin/prompts/prompt/",
+        {"action": "publish_latest", "_selected_action": [waiting.prompt_id]},
+    )
+    waiting.refresh_from_db()
+    assert waiting.status == Status.PUBLISHED
