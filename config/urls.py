@@ -15,5 +15,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("", include("groups.urls")),
+    path("prompts/", include("prompts.urls")),
     path("", groups_home, name="home"),
 ]
