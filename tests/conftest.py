@@ -33,6 +33,7 @@ def _missing(marker: str) -> str | None:
     return None
 
 
+@pytest.hookimpl(trylast=True)  # after -m has deselected what won't run
 def pytest_collection_modifyitems(
     config: pytest.Config, items: list[pytest.Item]
 ) -> None:
