@@ -3,3 +3,7 @@ from django.apps import AppConfig
 
 class FacilitationConfig(AppConfig):
     name = "facilitation"
+    verbose_name = "Live rooms"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401

@@ -1,0 +1,67 @@
+"""Frames that leave the server, and the one way room events are broadcast.
+
+Each event is encoded to JSON once and the same text goes to every socket;
+broadcasts happen only after the transaction that stored the event commits.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from .models import LiveRoom, RoomEvent
+
+log = logging.getLogger(__name__)
+
+
+def dumps(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_frame(event: RoomEvent) -> dict[str, Any]:
+    data = dict(event.data)
+    if event.hidden:
+        data = {k: v for k, v in data.items() if k not in ("text",)}
+        data["hidden"] = True
+    return {
+        "type": "event",
+        "seq": event.seq,
+        "kind": event.kind,
+        "at": event.created_at.isoformat(),
+        "data": data,
+    }
+
+
+def _send(group: str, message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, message)
+    except Exception:
+        # The event is stored; clients fill the gap on resume. Never fail
+        # the sender for a broadcast problem.
+        log.exception("broadcast failed group=%s type=%s", group, message.get("type"))
+
+
+def publish(room: LiveRoom, event: RoomEvent) -> None:
+    """Broadcast a stored public event to everyone admitted, after commit."""
+    text = dumps(event_frame(event))
+    message = {"type": "room.event", "seq": event.seq, "text": text}
+    transaction.on_commit(lambda: _send(room.group_name, message))
+
+
+def notify_facilitators(room: LiveRoom, frame: dict[str, Any]) -> None:
+    """A private notice (lobby, alerts) for the room's facilitators only."""
+    message = {"type": "room.notice", "text": dumps(frame)}
+    transaction.on_commit(lambda: _send(room.facilitators_group_name, message))
+
+
+def tell_user(user_id: int, message: dict[str, Any]) -> None:
+    """A control message to every socket of one person (admit, close)."""
+    transaction.on_commit(lambda: _send(f"user.{user_id}", message))

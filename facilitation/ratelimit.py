@@ -1,0 +1,63 @@
+"""Per-person limits kept in the shared cache (Redis in production), so a
+person with several sockets on several servers has one budget."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.core.cache import cache
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    retry_after: int = 0
+
+
+def _hit(key: str, window: int, limit: int, now: float) -> Verdict:
+    bucket = int(now // window)
+    name = f"rl:{key}:{window}:{bucket}"
+    cache.add(name, 0, timeout=window + 5)
+    try:
+        count = cache.incr(name)
+    except ValueError:  # expired between add and incr
+        cache.set(name, 1, timeout=window + 5)
+        count = 1
+    if count > limit:
+        return Verdict(False, max(1, int((bucket + 1) * window - now) + 1))
+    return Verdict(True)
+
+
+def check(
+    key: str, *, per_minute: int, burst: int, now: float | None = None
+) -> Verdict:
+    """At most `burst` in any 10-second window and `per_minute` a minute."""
+    now = time.time() if now is None else now
+    short = _hit(key, 10, burst, now)
+    if not short.allowed:
+        return short
+    return _hit(key, 60, per_minute, now)
+
+
+def strike(key: str, *, window: int, now: float | None = None) -> int:
+    """Count a breach; returns how many fell in the current window."""
+    now = time.time() if now is None else now
+    name = f"strikes:{key}:{int(now // window)}"
+    cache.add(name, 0, timeout=window + 5)
+    try:
+        return int(cache.incr(name))
+    except ValueError:
+        cache.set(name, 1, timeout=window + 5)
+        return 1
+
+
+def mute(key: str, seconds: int) -> None:
+    cache.set(f"mute:{key}", int(time.time()) + seconds, timeout=seconds)
+
+
+def muted_until(key: str) -> int | None:
+    until = cache.get(f"mute:{key}")
+    if until and int(until) > time.time():
+        return int(until)
+    return None

@@ -1,0 +1,1 @@
+"""The live room's decisions. The consumer hands every frame to one of these."""

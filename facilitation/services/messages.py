@@ -1,0 +1,260 @@
+"""What members say and signal: chat, reactions, check-ins, "I need a moment"."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from facilitation import events, ratelimit
+from facilitation.models import CheckIn, FacilitatorAlert, LiveRoom, RoomEvent
+from facilitation.room import TransitionError
+
+from .presence import checkin_summary, is_admitted
+from .rooms import Participant, append_event, locked_room, recheck
+
+log = logging.getLogger("hearth.room")
+
+REACTIONS = ("heart", "thanks", "hug", "clap", "strength", "sparkle")
+CHAT_STATUSES = ("open", "live", "paused")
+
+
+@dataclass(frozen=True)
+class Sent:
+    seq: int
+    duplicate: bool
+
+
+def clean_text(text: Any, *, limit: int) -> str:
+    """Normalise a chat body; raise TransitionError with a specific code."""
+    if not isinstance(text, str):
+        raise TransitionError("bad_field", "“text” must be a string.")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise TransitionError(
+            "bad_text", "The message has invalid characters."
+        ) from None
+    if "\x00" in text:
+        raise TransitionError("bad_text", "The message has invalid characters.")
+    text = unicodedata.normalize("NFC", text).strip()
+    text = "".join(
+        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc"
+    )
+    if not text:
+        raise TransitionError("empty", "Write something first, or pass.")
+    if len(text) > limit:
+        raise TransitionError(
+            "too_long",
+            f"Messages can be up to {limit} characters.",
+        )
+    return text
+
+
+def _flood_check(room: LiveRoom, who: Participant) -> None:
+    key = f"{who.user_id}"
+    until = ratelimit.muted_until(f"{room.meeting_id}:{who.user_id}")
+    if until:
+        raise MutedError(until)
+    verdict = ratelimit.check(
+        f"chat:{key}",
+        per_minute=settings.HEARTH["CHAT_RATE_PER_MINUTE"],
+        burst=settings.HEARTH["CHAT_BURST"],
+    )
+    if verdict.allowed:
+        return
+    strikes = ratelimit.strike(
+        f"flood:{key}", window=settings.HEARTH["FLOOD_WINDOW_SECONDS"]
+    )
+    if strikes >= settings.HEARTH["FLOOD_BREACHES"]:
+        seconds = settings.HEARTH["FLOOD_MUTE_SECONDS"]
+        ratelimit.mute(f"{room.meeting_id}:{who.user_id}", seconds)
+        with transaction.atomic():
+            FacilitatorAlert.objects.create(
+                room=room, user_id=who.user_id, kind=FacilitatorAlert.Kind.FLOOD
+            )
+        events.notify_facilitators(
+            room,
+            {
+                "type": "alert",
+                "kind": "flood",
+                "user_id": who.user_id,
+                "name": who.name,
+            },
+        )
+        log.info("flood mute room=%s user=%s", room.meeting_id, who.user_id)
+    raise RateLimited(verdict.retry_after)
+
+
+class RateLimited(TransitionError):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            "rate_limited", "You're sending messages quickly; take a breath."
+        )
+        self.retry_after = retry_after
+
+
+class MutedError(TransitionError):
+    def __init__(self, until: int) -> None:
+        super().__init__("muted", "You can't send messages for a little while.")
+        self.until = dt.datetime.fromtimestamp(until, tz=dt.UTC).isoformat()
+
+
+def _require_in_room(room: LiveRoom, who: Participant) -> None:
+    if not is_admitted(room, who):
+        raise TransitionError("not_admitted", "You're still in the lobby.")
+    if room.status not in CHAT_STATUSES:
+        raise TransitionError("room_closed", "The room isn't open right now.")
+
+
+def send_chat(*, who: Participant, text: Any, client_msg_id: str) -> Sent:
+    """Store a chat message with the next sequence number and broadcast it.
+
+    A resend with the same client id gets the original number back and is
+    not stored or broadcast again."""
+    who = recheck(who)
+    body = clean_text(text, limit=settings.HEARTH["CHAT_MAX_CHARS"])
+    if client_msg_id:
+        seq = (
+            RoomEvent.objects.filter(
+                room__meeting_id=who.meeting_id,
+                actor_id=who.user_id,
+                client_msg_id=client_msg_id,
+            )
+            .values_list("seq", flat=True)
+            .first()
+        )
+        if seq is not None:
+            return Sent(seq, duplicate=True)
+    room = LiveRoom.objects.get(meeting_id=who.meeting_id)
+    _require_can_chat(room, who)
+    # Outside the write transaction: a flood alert must survive the refusal.
+    _flood_check(room, who)
+    with transaction.atomic():
+        room = locked_room(who.meeting_id)
+        _require_can_chat(room, who)
+        try:
+            with transaction.atomic():
+                event = append_event(
+                    room,
+                    kind="chat.message",
+                    actor_id=who.user_id,
+                    data={
+                        "user_id": who.user_id,
+                        "name": who.name,
+                        "role": who.role,
+                        "text": body,
+                    },
+                    client_msg_id=client_msg_id,
+                )
+        except IntegrityError:
+            # The same client id raced in on another socket: a resend.
+            existing = RoomEvent.objects.get(
+                room=room, actor_id=who.user_id, client_msg_id=client_msg_id
+            )
+            return Sent(existing.seq, duplicate=True)
+    # Only ids and sizes in logs, never the text.
+    log.info(
+        "chat room=%s user=%s seq=%s chars=%s",
+        room.meeting_id,
+        who.user_id,
+        event.seq,
+        len(body),
+    )
+    return Sent(event.seq, duplicate=False)
+
+
+def _require_can_chat(room: LiveRoom, who: Participant) -> None:
+    _require_in_room(room, who)
+    if room.state["locked"] and not who.facilitates:
+        raise TransitionError("locked", "The facilitator has paused the chat for now.")
+
+
+@transaction.atomic
+def react(*, who: Participant, emoji: Any) -> int:
+    if emoji not in REACTIONS:
+        raise TransitionError("bad_reaction", f"Choose one of: {', '.join(REACTIONS)}.")
+    verdict = ratelimit.check(
+        f"react:{who.user_id}",
+        per_minute=settings.HEARTH["REACTIONS_PER_MINUTE"],
+        burst=10,
+    )
+    if not verdict.allowed:
+        raise RateLimited(verdict.retry_after)
+    room = locked_room(who.meeting_id)
+    _require_in_room(room, who)
+    event = append_event(
+        room,
+        kind="reaction",
+        actor_id=who.user_id,
+        data={"user_id": who.user_id, "emoji": emoji},
+    )
+    return event.seq
+
+
+@transaction.atomic
+def check_in(*, who: Participant, phase: Any, score: Any, word: Any = "") -> int:
+    """A 1-5 check-in or check-out with an optional word. The group only
+    ever sees the anonymous distribution, and only from 3 answers."""
+    if phase not in ("in", "out"):
+        raise TransitionError("bad_field", "“phase” must be “in” or “out”.")
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        raise TransitionError(
+            "bad_field", "“score” must be a whole number from 1 to 5."
+        )
+    word = word or ""
+    if not isinstance(word, str):
+        raise TransitionError("bad_field", "“word” must be text.")
+    word = " ".join(clean_text(word, limit=30).split()) if word.strip() else ""
+    room = locked_room(who.meeting_id)
+    _require_in_room(room, who)
+    CheckIn.objects.update_or_create(
+        room=room,
+        user_id=who.user_id,
+        phase=phase,
+        defaults={"score": score, "word": word, "created_at": timezone.now()},
+    )
+    event = append_event(
+        room, kind="checkin.summary", actor_id=None, data=checkin_summary(room, phase)
+    )
+    return event.seq
+
+
+@transaction.atomic
+def need_a_moment(*, who: Participant) -> None:
+    """A private signal: only facilitators are told, nobody else sees it."""
+    room = locked_room(who.meeting_id)
+    _require_in_room(room, who)
+    alert = FacilitatorAlert.objects.create(
+        room=room, user_id=who.user_id, kind=FacilitatorAlert.Kind.MOMENT
+    )
+    events.notify_facilitators(
+        room,
+        {
+            "type": "alert",
+            "id": alert.pk,
+            "kind": "moment",
+            "user_id": who.user_id,
+            "name": who.name,
+            "at": alert.created_at.isoformat(),
+        },
+    )
+
+
+@transaction.atomic
+def acknowledge_alert(*, who: Participant, alert_id: Any) -> None:
+    if not who.facilitates:
+        raise TransitionError("forbidden", "Only facilitators can do that.")
+    if not isinstance(alert_id, int) or isinstance(alert_id, bool):
+        raise TransitionError("bad_field", "“alert_id” must be a number.")
+    updated = FacilitatorAlert.objects.filter(
+        pk=alert_id, room__meeting_id=who.meeting_id, acknowledged_at__isnull=True
+    ).update(acknowledged_at=timezone.now())
+    if not updated:
+        raise TransitionError("not_found", "No such alert.")

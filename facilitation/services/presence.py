@@ -1,0 +1,280 @@
+"""Arriving, leaving, snapshots and resume."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from facilitation import events
+from facilitation.models import (
+    Attendance,
+    CheckIn,
+    FacilitatorAlert,
+    LiveRoom,
+    RoomConnection,
+    RoomEvent,
+)
+from facilitation.room import OPEN_STATUSES
+from groups.models import Membership
+
+from .rooms import Participant, append_event, apply, locked_room
+
+HISTORY = 50
+
+
+class TooManyConnections(Exception):
+    pass
+
+
+def _fresh_after() -> dt.datetime:
+    return timezone.now() - dt.timedelta(
+        seconds=settings.HEARTH["PRESENCE_TTL_SECONDS"]
+    )
+
+
+def _present_ids(room: LiveRoom) -> list[int]:
+    return list(
+        room.connections.filter(last_seen__gte=_fresh_after())
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+
+
+def _start_attendance(room: LiveRoom, user_id: int) -> None:
+    now = timezone.now()
+    record, created = Attendance.objects.select_for_update().get_or_create(
+        room=room,
+        user_id=user_id,
+        defaults={"first_joined_at": now, "present_since": now},
+    )
+    if not created and record.present_since is None:
+        record.present_since = now
+        record.save(update_fields=["present_since"])
+
+
+def _stop_attendance(room: LiveRoom, user_id: int) -> None:
+    record = (
+        Attendance.objects.select_for_update()
+        .filter(room=room, user_id=user_id)
+        .first()
+    )
+    if record is None or record.present_since is None:
+        return
+    now = timezone.now()
+    record.seconds += int((now - record.present_since).total_seconds())
+    record.present_since = None
+    record.last_left_at = now
+    record.save(update_fields=["seconds", "present_since", "last_left_at"])
+
+
+def _lobby_frame(room: LiveRoom) -> dict[str, Any]:
+    names = _names(room)
+    return {
+        "type": "lobby",
+        "lobby": [
+            {"user_id": uid, "name": names.get(uid, {}).get("name", "")}
+            for uid in room.state["lobby"]
+        ],
+    }
+
+
+def is_admitted(room: LiveRoom, who: Participant) -> bool:
+    return who.facilitates or who.user_id in room.state["admitted"]
+
+
+@transaction.atomic
+def connect(*, who: Participant, channel_name: str) -> bool:
+    """Register a socket. Returns whether the person is admitted to the room."""
+    limit = settings.HEARTH["MAX_ROOM_CONNECTIONS"]
+    open_sockets = RoomConnection.objects.filter(
+        user_id=who.user_id, last_seen__gte=_fresh_after()
+    ).count()
+    if open_sockets >= limit:
+        raise TooManyConnections
+    room = locked_room(who.meeting_id)
+    already_here = room.connections.filter(
+        user_id=who.user_id, last_seen__gte=_fresh_after()
+    ).exists()
+    RoomConnection.objects.create(
+        room=room, user_id=who.user_id, channel_name=channel_name
+    )
+    if room.status in OPEN_STATUSES:
+        was_waiting = who.user_id in room.state["lobby"]
+        room, _, _ = apply(who=who, action="lobby.join", internal=True)
+        if who.user_id in room.state["lobby"] and not was_waiting:
+            events.notify_facilitators(room, _lobby_frame(room))
+    admitted = is_admitted(room, who)
+    if admitted and not already_here:
+        _arrived(room, who)
+    return admitted
+
+
+def _arrived(room: LiveRoom, who: Participant) -> None:
+    append_event(
+        room,
+        kind="presence.joined",
+        actor_id=who.user_id,
+        data={"user_id": who.user_id, "name": who.name, "role": who.role},
+    )
+    _start_attendance(room, who.user_id)
+
+
+@transaction.atomic
+def admitted_now(*, who: Participant) -> None:
+    """After an admit: the person's presence starts counting."""
+    room = locked_room(who.meeting_id)
+    if room.connections.filter(user_id=who.user_id).exists():
+        _arrived(room, who)
+
+
+@transaction.atomic
+def disconnect(*, who: Participant, channel_name: str) -> None:
+    room = locked_room(who.meeting_id)
+    RoomConnection.objects.filter(channel_name=channel_name).delete()
+    still_here = room.connections.filter(
+        user_id=who.user_id, last_seen__gte=_fresh_after()
+    ).exists()
+    if still_here:
+        return
+    was_admitted = is_admitted(room, who)
+    was_waiting = who.user_id in room.state["lobby"]
+    room, _, _ = apply(who=who, action="member.leave", internal=True)
+    if was_waiting:
+        events.notify_facilitators(room, _lobby_frame(room))
+    if was_admitted:
+        append_event(
+            room,
+            kind="presence.left",
+            actor_id=who.user_id,
+            data={"user_id": who.user_id},
+        )
+        _stop_attendance(room, who.user_id)
+
+
+def heartbeat(*, channel_name: str) -> None:
+    RoomConnection.objects.filter(channel_name=channel_name).update(
+        last_seen=timezone.now()
+    )
+
+
+def _names(room: LiveRoom) -> dict[int, dict[str, str]]:
+    rows = Membership.objects.filter(group__meetings=room.meeting_id).values_list(
+        "user_id", "display_name", "user__display_name", "role"
+    )
+    return {
+        uid: {"name": group_name or profile_name, "role": role}
+        for uid, group_name, profile_name, role in rows
+    }
+
+
+def checkin_summary(room: LiveRoom, phase: str) -> dict[str, Any]:
+    """Counts per score, shown only when at least 3 people answered."""
+    rows = dict(
+        CheckIn.objects.filter(room=room, phase=phase)
+        .values_list("score")
+        .annotate(n=Count("id"))
+        .values_list("score", "n")
+    )
+    total = sum(rows.values())
+    minimum = settings.HEARTH["CHECKIN_MIN_ANSWERS"]
+    return {
+        "phase": phase,
+        "count": total,
+        "distribution": (
+            {str(score): rows.get(score, 0) for score in range(1, 6)}
+            if total >= minimum
+            else None
+        ),
+    }
+
+
+def _public_state(state: dict[str, Any]) -> dict[str, Any]:
+    keys = ("status", "queue", "speaking", "spoken", "plan_index", "timer", "pinned")
+    public = {key: state[key] for key in keys}
+    public["locked"] = state["locked"]
+    return public
+
+
+def snapshot(*, who: Participant) -> dict[str, Any]:
+    """Everything a client needs to draw the room, consistent with `seq`:
+    the live stream continues from seq + 1."""
+    room = LiveRoom.objects.select_related("meeting").get(meeting_id=who.meeting_id)
+    admitted = is_admitted(room, who)
+    frame: dict[str, Any] = {
+        "type": "snapshot",
+        "seq": room.last_seq,
+        "status": room.status,
+        "admitted": admitted,
+        "waiting": who.user_id in room.state["lobby"],
+        "you": {"user_id": who.user_id, "name": who.name, "role": who.role},
+        "session": {
+            "id": room.meeting_id,
+            "title": room.meeting.title,
+            "starts_at": room.meeting.starts_at.isoformat(),
+            "ends_at": room.meeting.ends_at.isoformat(),
+        },
+        "server_time": timezone.now().isoformat(),
+    }
+    if not admitted:
+        return frame
+    recent = list(
+        RoomEvent.objects.filter(room=room, seq__lte=room.last_seq).order_by("-seq")[
+            :HISTORY
+        ]
+    )
+    frame.update(
+        {
+            "state": _public_state(room.state),
+            "people": {str(uid): info for uid, info in _names(room).items()},
+            "present": _present_ids(room),
+            "history": [events.event_frame(e) for e in reversed(recent)],
+            "plan": room.plan,
+            "checkins": {
+                phase: checkin_summary(room, phase) for phase in ("in", "out")
+            },
+        }
+    )
+    if who.facilitates:
+        frame["lobby"] = _lobby_frame(room)["lobby"]
+        frame["auto_admit"] = room.state["auto_admit"]
+        frame["alerts"] = [
+            {
+                "id": alert.pk,
+                "kind": alert.kind,
+                "user_id": alert.user_id,
+                "at": alert.created_at.isoformat(),
+            }
+            for alert in FacilitatorAlert.objects.filter(
+                room=room, acknowledged_at__isnull=True
+            )[:50]
+        ]
+    return frame
+
+
+def missed(*, who: Participant, after_seq: int) -> list[dict[str, Any]] | None:
+    """The events after `after_seq`, in order; None when the client must
+    reload a snapshot (too far behind, or a number from the future)."""
+    room = LiveRoom.objects.get(meeting_id=who.meeting_id)
+    if after_seq > room.last_seq or after_seq < 0:
+        return None
+    if room.last_seq - after_seq > settings.HEARTH["RESUME_LIMIT"]:
+        return None
+    rows = RoomEvent.objects.filter(
+        room=room, seq__gt=after_seq, seq__lte=room.last_seq
+    ).order_by("seq")
+    return [events.event_frame(event) for event in rows]
+
+
+def present_in_lobby(room: LiveRoom) -> list[int]:
+    fresh = _fresh_after()
+    return list(
+        room.connections.filter(last_seen__gte=fresh)
+        .filter(~Q(user_id__in=room.state["admitted"]))
+        .values_list("user_id", flat=True)
+        .distinct()
+    )

@@ -1,0 +1,187 @@
+"""Finding a room, who is who in it, and applying state changes."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+
+from facilitation import events
+from facilitation.models import LiveRoom, RoomEvent
+from facilitation.room import Actor, Outcome, TransitionError, transition
+from groups.models import FACILITATING_ROLES, Meeting, Membership
+
+log = logging.getLogger("hearth.room")
+
+
+@dataclass(frozen=True)
+class Participant:
+    """Who a person is in one room: resolved at connect, re-checked on
+    every action that changes something."""
+
+    user_id: int
+    meeting_id: int
+    group_id: int
+    name: str
+    role: str
+
+    @property
+    def facilitates(self) -> bool:
+        return self.role in FACILITATING_ROLES
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.user_id, self.facilitates)
+
+
+def room_for(meeting: Meeting) -> LiveRoom:
+    room, _ = LiveRoom.objects.get_or_create(meeting=meeting)
+    return room
+
+
+def participant(*, meeting_id: int, user: Any) -> Participant:
+    """The person's place in this session, or Http404 (no such session, or
+    not theirs: the two look the same from outside)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        raise PermissionDenied("Please log in.")
+    found = (
+        Membership.objects.filter(
+            user=user,
+            group__meetings__pk=meeting_id,
+            group__archived_at__isnull=True,
+        )
+        .select_related("user")
+        .values_list("group_id", "role", "display_name", "user__display_name")
+        .first()
+    )
+    if found is None:
+        raise Http404("No such session.")
+    group_id, role, group_name, profile_name = found
+    return Participant(
+        user_id=user.pk,
+        meeting_id=meeting_id,
+        group_id=group_id,
+        name=group_name or profile_name,
+        role=role,
+    )
+
+
+def recheck(who: Participant) -> Participant:
+    """Membership can change mid-session: confirm it before any change."""
+    role = (
+        Membership.objects.filter(user_id=who.user_id, group_id=who.group_id)
+        .values_list("role", flat=True)
+        .first()
+    )
+    if role is None:
+        raise PermissionDenied("You're no longer a member of this group.")
+    if role != who.role:
+        return Participant(who.user_id, who.meeting_id, who.group_id, who.name, role)
+    return who
+
+
+def locked_room(meeting_id: int) -> LiveRoom:
+    room = LiveRoom.objects.select_for_update().filter(meeting_id=meeting_id).first()
+    if room is None:
+        meeting = Meeting.objects.filter(pk=meeting_id).first()
+        if meeting is None:
+            raise Http404("No such session.")
+        room_for(meeting)
+        room = LiveRoom.objects.select_for_update().get(meeting_id=meeting_id)
+    return room
+
+
+def append_event(
+    room: LiveRoom,
+    *,
+    kind: str,
+    actor_id: int | None,
+    data: dict[str, Any],
+    client_msg_id: str = "",
+) -> RoomEvent:
+    """Store the next event of a locked room and broadcast it after commit."""
+    room.last_seq += 1
+    event = RoomEvent.objects.create(
+        room=room,
+        seq=room.last_seq,
+        kind=kind,
+        actor_id=actor_id,
+        data=data,
+        client_msg_id=client_msg_id,
+    )
+    room.save(update_fields=["last_seq"])
+    events.publish(room, event)
+    return event
+
+
+def _stamp_lifecycle(room: LiveRoom, before: str, after: str) -> list[str]:
+    now = timezone.now()
+    changed = []
+    if after == "open" and room.opened_at is None:
+        room.opened_at, changed = now, ["opened_at"]
+    if after == "live" and room.started_at is None:
+        room.started_at = now
+        changed.append("started_at")
+        if room.opened_at is None:
+            room.opened_at = now
+            changed.append("opened_at")
+    if after == "ended" and before != "ended":
+        room.ended_at = now
+        changed.append("ended_at")
+    return changed
+
+
+@transaction.atomic
+def apply(
+    *,
+    who: Participant,
+    action: str,
+    payload: dict[str, Any] | None = None,
+    internal: bool = False,
+) -> tuple[LiveRoom, RoomEvent | None, Outcome]:
+    """Run one action through the state machine under the room's row lock.
+
+    Returns the room, the stored public event (or None) and the outcome."""
+    if not internal:
+        who = recheck(who)
+    room = locked_room(who.meeting_id)
+    before = room.status
+    outcome = transition(
+        room.state, actor=who.actor, action=action, payload=payload, now=timezone.now()
+    )
+    if outcome.state == room.state and not outcome.kind:
+        return room, None, outcome
+    room.state = outcome.state
+    room.version += 1
+    fields = ["state", "version", *_stamp_lifecycle(room, before, room.status)]
+    room.save(update_fields=fields)
+    log.info(
+        "room action room=%s actor=%s action=%s version=%s",
+        room.meeting_id,
+        who.user_id,
+        action,
+        room.version,
+    )
+    event = None
+    if outcome.kind:
+        event = append_event(
+            room, kind=outcome.kind, actor_id=who.user_id, data=outcome.data
+        )
+    return room, event, outcome
+
+
+__all__ = [
+    "Participant",
+    "TransitionError",
+    "append_event",
+    "apply",
+    "locked_room",
+    "participant",
+    "recheck",
+    "room_for",
+]

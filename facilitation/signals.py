@@ -1,0 +1,34 @@
+"""Close a person's room sockets when they lose access: removed from the
+group, or logged out (on any device)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_out
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+
+from groups.models import Membership
+
+from . import events
+
+
+@receiver(post_delete, sender=Membership)
+def membership_ended(sender: Any, instance: Membership, **kwargs: Any) -> None:
+    events.tell_user(
+        instance.user_id,
+        {"type": "room.kick", "group_id": instance.group_id, "code": 4403},
+    )
+
+
+@receiver(user_logged_out)
+def logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    """Only the sockets of the session that logged out (its tabs), not the
+    person's other devices."""
+    session = getattr(request, "session", None)
+    if user is not None and session is not None and session.session_key:
+        events.tell_user(
+            user.pk,
+            {"type": "room.kick", "code": 4401, "session_key": session.session_key},
+        )
