@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("groups.urls")),
     path("prompts/", include("prompts.urls")),
+    path("", include("facilitation.urls")),
     path("", groups_home, name="home"),
 ]

@@ -238,11 +238,13 @@ def _route_names() -> set[str]:
         for pattern in patterns:
             if isinstance(pattern, URLResolver):
                 namespace = pattern.namespace
-                # Admin and allauth are tested upstream; prompts has its own
-                # matrix (tests/prompts/test_access.py).
-                if namespace in ("admin", "prompts") or "allauth" in str(
-                    pattern.urlconf_name
-                ):
+                # Admin and allauth are tested upstream; prompts and rooms
+                # have their own (tests/prompts, tests/facilitation).
+                if namespace in (
+                    "admin",
+                    "prompts",
+                    "facilitation",
+                ) or "allauth" in str(pattern.urlconf_name):
                     continue
                 walk(
                     pattern.url_patterns,
