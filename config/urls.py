@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("groups.urls")),
     path("prompts/", include("prompts.urls")),
     path("", include("facilitation.urls")),
+    path("", include("safety.urls")),
     path("", groups_home, name="home"),
 ]

@@ -239,7 +239,8 @@ def _route_names() -> set[str]:
             if isinstance(pattern, URLResolver):
                 namespace = pattern.namespace
                 # Admin and allauth are tested upstream; prompts and rooms
-                # have their own (tests/prompts, tests/facilitation).
+                # and safety have their own (tests/prompts, tests/facilitation,
+                # tests/safety).
                 if namespace in (
                     "admin",
                     "prompts",
