@@ -113,6 +113,8 @@ LOGGED_IN = _same(200)
 
 GET_MATRIX: dict[str, Row] = {
     "home": (lambda w: "/", EVERYONE, EVERYONE),
+    # Care resources are for everyone, always.
+    "safety:support": (lambda w: "/support/", EVERYONE, EVERYONE),
     "profile": (lambda w: "/me/profile/", LOGGED_IN, LOGGED_IN),
     "groups:directory": (lambda w: "/groups/", EVERYONE, EVERYONE),
     "groups:create": (
