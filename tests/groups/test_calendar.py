@@ -92,3 +92,5 @@ def test_times_are_shown_in_the_viewers_zone(group) -> None:
         client.force_login(viewer)
         html = client.get(f"/sessions/{meeting.pk}/").content.decode()
         assert text in html, zone
+        # ...and the group's own wall-clock time, in the group's zone.
+        assert "For the group that is Tuesday 19:00 CET (Europe/Berlin)" in html
