@@ -18,12 +18,6 @@ MEMBER = ("river@hearth.example", "hearth-demo-2026")
 GROUP_ZONE = "Europe/Berlin"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="templates/groups/meeting_detail.html renders meeting.local_start "
-    "with |date, which converts it back to the viewer's zone: a New York "
-    "member reads 'For the group that is Thursday 18:25 EST (Europe/Berlin)'",
-)
 def test_session_page_gives_the_groups_own_local_time(
     new_context: Callable[..., BrowserContext], shots: Shots
 ) -> None:
