@@ -1,0 +1,253 @@
+"""Fixtures for the live-room tests: real session cookies, the real ASGI
+stack (origin check, session and auth middleware) and a small client that
+reads frames with deadlines instead of sleeps."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Callable
+from importlib import import_module
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+from facilitation import ratelimit
+from tests.factories import MeetingFactory, MembershipFactory
+
+ORIGIN = "http://127.0.0.1:8000"
+CLOSED = "websocket.close"
+
+
+def login_session(user: Any) -> str:
+    """A real, saved Django session for `user`; returns its key."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return str(store.session_key)
+
+
+def headers_for(session_key: str | None, origin: str | None = ORIGIN) -> list:
+    headers = []
+    if origin is not None:
+        headers.append((b"origin", origin.encode("latin1")))
+    if session_key:
+        cookie = f"{settings.SESSION_COOKIE_NAME}={session_key}"
+        headers.append((b"cookie", cookie.encode("latin1")))
+    return headers
+
+
+class Socket:
+    """One browser tab: a WebsocketCommunicator on `config.asgi.application`.
+
+    Frames are decoded JSON; a close from the server reads as
+    `{"type": "websocket.close", "code": ...}`."""
+
+    def __init__(self, path: str, headers: list, name: str = "") -> None:
+        from config.asgi import application
+
+        self.name = name
+        self.comm = WebsocketCommunicator(application, path, headers=headers)
+        self.open = False
+        self.finished = False
+        self.closed_code: int | None = None
+        self.last_seq = 0
+
+    async def connect(self) -> tuple[bool, Any]:
+        ok, detail = await self.comm.connect(timeout=5)
+        self.open = ok
+        if not ok:
+            self.closed_code = detail
+        return ok, detail
+
+    async def send(self, frame: dict[str, Any] | str) -> None:
+        text = frame if isinstance(frame, str) else json.dumps(frame)
+        await self.comm.send_input({"type": "websocket.receive", "text": text})
+
+    async def send_bytes(self, data: bytes) -> None:
+        await self.comm.send_input({"type": "websocket.receive", "bytes": data})
+
+    async def recv(self, timeout: float = 3) -> dict[str, Any]:
+        """The next frame. A timeout here is a test failure (and, as with
+        any communicator, it stops the application)."""
+        try:
+            output = await self.comm.receive_output(timeout)
+        except TimeoutError:
+            raise AssertionError(f"{self.name}: no frame within {timeout}s") from None
+        if output["type"] == CLOSED:
+            self.open = False
+            self.closed_code = output.get("code", 1000)
+            return {"type": CLOSED, "code": self.closed_code}
+        assert output["type"] == "websocket.send", output
+        text = output["text"]
+        # Whatever reaches a browser must be valid UTF-8 text.
+        text.encode("utf-8")
+        frame = json.loads(text)
+        kind = frame.get("type")
+        if kind == "event" or (kind == "snapshot" and frame.get("admitted")):
+            self.last_seq = frame["seq"]
+        return frame
+
+    async def expect(
+        self, match: Callable[[dict[str, Any]], bool] | str, timeout: float = 3
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Read until a frame matches (a predicate, or a `type`); returns it
+        and the frames read before it."""
+        if isinstance(match, str):
+            wanted = match
+            match = lambda f: f.get("type") == wanted  # noqa: E731
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        before: list[dict[str, Any]] = []
+        while True:
+            left = deadline - loop.time()
+            if left <= 0:
+                raise AssertionError(f"{self.name}: no match; got {before}")
+            frame = await self.recv(timeout=left)
+            if match(frame):
+                return frame, before
+            before.append(frame)
+
+    async def request(
+        self, frame: dict[str, Any], timeout: float = 3
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Send a frame; return the ack or error answering it (and the
+        frames that came before it)."""
+        await self.send(frame)
+        kind = frame.get("type")
+        return await self.expect(
+            lambda f: f.get("type") in ("ack", "error") and f.get("for") == kind,
+            timeout,
+        )
+
+    async def ok(self, frame: dict[str, Any]) -> dict[str, Any]:
+        reply, _ = await self.request(frame)
+        assert reply["type"] == "ack", reply
+        return reply
+
+    async def error(self, frame: dict[str, Any] | str, timeout: float = 3) -> dict:
+        """Send something and return the error frame it earns."""
+        await self.send(frame)
+        reply, _ = await self.expect(lambda f: f.get("type") == "error", timeout)
+        return reply
+
+    async def join(self) -> dict[str, Any]:
+        await self.send({"type": "join"})
+        snapshot, _ = await self.expect("snapshot")
+        return snapshot
+
+    async def drain(self, quiet: float = 0.15) -> list[dict[str, Any]]:
+        """Everything that arrives until the socket has been quiet a moment."""
+        frames = []
+        while not await self.comm.receive_nothing(timeout=quiet):
+            frames.append(await self.recv())
+        return frames
+
+    async def nothing(self, quiet: float = 0.2) -> bool:
+        return bool(await self.comm.receive_nothing(timeout=quiet))
+
+    async def closed(self, timeout: float = 2) -> int:
+        """Wait for the server to close the socket; returns the code."""
+        frame, _ = await self.expect(CLOSED, timeout)
+        return int(frame["code"])
+
+    async def disconnect(self) -> None:
+        self.open = False
+        self.finished = True
+        await self.comm.disconnect(timeout=5)
+
+
+def events_of(frames: list[dict[str, Any]], kind: str | None = None) -> list[dict]:
+    return [
+        f
+        for f in frames
+        if f.get("type") == "event" and (kind is None or f["kind"] == kind)
+    ]
+
+
+@pytest.fixture
+def meeting(group):  # type: ignore[no-untyped-def]
+    return MeetingFactory(group=group, title="Tuesday circle")
+
+
+@pytest.fixture
+def member2(group):  # type: ignore[no-untyped-def]
+    return MembershipFactory(group=group, role="member").user
+
+
+@pytest.fixture
+def member3(group):  # type: ignore[no-untyped-def]
+    return MembershipFactory(group=group, role="member").user
+
+
+@pytest.fixture
+def sessions() -> dict[int, str]:
+    """One logged-in session per user, made on first use."""
+    return {}
+
+
+@pytest.fixture
+async def sockets(
+    sessions: dict[int, str],
+) -> AsyncIterator[Callable[..., Any]]:
+    """`await sockets(user, meeting)` opens a connected, not yet joined tab;
+    every tab is closed at teardown."""
+    opened: list[Socket] = []
+    layer = get_channel_layer()
+    if hasattr(layer, "flush") and "InMemory" in type(layer).__name__:
+        await layer.flush()
+
+    async def open_socket(
+        user: Any,
+        meeting: Any,
+        *,
+        session_key: str | None = None,
+        origin: str | None = ORIGIN,
+        path: str | None = None,
+        expect_ok: bool = True,
+        name: str = "",
+    ) -> Socket:
+        if user is not None and session_key is None:
+            if user.pk not in sessions:
+                sessions[user.pk] = await database_sync_to_async(login_session)(user)
+            session_key = sessions[user.pk]
+        socket = Socket(
+            path or f"/ws/sessions/{meeting.pk}/",
+            headers_for(session_key, origin),
+            name=name or (getattr(user, "display_name", "") or "anonymous"),
+        )
+        opened.append(socket)
+        ok, detail = await socket.connect()
+        if expect_ok:
+            assert ok, f"{socket.name} refused with {detail}"
+        return socket
+
+    yield open_socket
+    # Every tab ends with a disconnect, as a real server sends one even
+    # after a refusal or a close from the server.
+    for socket in opened:
+        if not socket.finished:
+            with contextlib.suppress(Exception):  # the app already stopped
+                await socket.disconnect()
+
+
+@pytest.fixture
+def frozen_ratelimit(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Rate-limit windows on a clock the test controls: `clock[0] += 10`."""
+    clock = [1_000_000.0]
+
+    class _Clock:
+        @staticmethod
+        def time() -> float:
+            return clock[0]
+
+    monkeypatch.setattr(ratelimit, "time", _Clock)
+    return clock
