@@ -18,6 +18,9 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
+# Imported here, not in a test: get_asgi_application() re-runs logging setup,
+# which would drop caplog's handler in whichever test imported it first.
+from config.asgi import application
 from facilitation import ratelimit
 from tests.factories import MeetingFactory, MembershipFactory
 
@@ -52,8 +55,6 @@ class Socket:
     `{"type": "websocket.close", "code": ...}`."""
 
     def __init__(self, path: str, headers: list, name: str = "") -> None:
-        from config.asgi import application
-
         self.name = name
         self.comm = WebsocketCommunicator(application, path, headers=headers)
         self.open = False
@@ -61,8 +62,8 @@ class Socket:
         self.closed_code: int | None = None
         self.last_seq = 0
 
-    async def connect(self) -> tuple[bool, Any]:
-        ok, detail = await self.comm.connect(timeout=5)
+    async def connect(self, timeout: float = 5) -> tuple[bool, Any]:
+        ok, detail = await self.comm.connect(timeout=timeout)
         self.open = ok
         if not ok:
             self.closed_code = detail
@@ -214,6 +215,7 @@ async def sockets(
         path: str | None = None,
         expect_ok: bool = True,
         name: str = "",
+        timeout: float = 5,
     ) -> Socket:
         if user is not None and session_key is None:
             if user.pk not in sessions:
@@ -225,7 +227,7 @@ async def sockets(
             name=name or (getattr(user, "display_name", "") or "anonymous"),
         )
         opened.append(socket)
-        ok, detail = await socket.connect()
+        ok, detail = await socket.connect(timeout)
         if expect_ok:
             assert ok, f"{socket.name} refused with {detail}"
         return socket
@@ -251,3 +253,42 @@ def frozen_ratelimit(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
     monkeypatch.setattr(ratelimit, "time", _Clock)
     return clock
+
+
+@database_sync_to_async
+def stored_events(meeting: Any) -> list[tuple[int, str, dict[str, Any]]]:
+    """The room's log as (seq, kind, data), in order."""
+    from facilitation.models import RoomEvent
+
+    return list(
+        RoomEvent.objects.filter(room__meeting=meeting)
+        .order_by("seq")
+        .values_list("seq", "kind", "data")
+    )
+
+
+@database_sync_to_async
+def room_state(meeting: Any) -> dict[str, Any]:
+    from facilitation.models import LiveRoom
+
+    return dict(LiveRoom.objects.get(meeting=meeting).state)
+
+
+async def seat(
+    sockets: Callable[..., Any], meeting: Any, facilitator: Any, *members: Any
+) -> tuple[Socket, list[Socket]]:
+    """A live room with auto-admit on: the facilitator and every member in
+    it, joined, with everything so far read off their sockets."""
+    fac = await sockets(facilitator, meeting, name="facilitator")
+    await fac.join()
+    await fac.ok({"type": "room.auto_admit", "on": True})
+    await fac.ok({"type": "room.start"})
+    tabs = []
+    for index, person in enumerate(members):
+        tab = await sockets(person, meeting, name=f"member{index + 1}")
+        snapshot = await tab.join()
+        assert snapshot["admitted"], snapshot
+        tabs.append(tab)
+    for tab in [fac, *tabs]:
+        await tab.drain(quiet=0.1)
+    return fac, tabs
