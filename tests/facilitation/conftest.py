@@ -118,32 +118,37 @@ class Socket:
             before.append(frame)
 
     async def request(
-        self, frame: dict[str, Any], timeout: float = 3
+        self, frame: dict[str, Any] | str, timeout: float = 3
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """Send a frame; return the ack or error answering it (and the
-        frames that came before it)."""
+        """Send a frame; return the first ack or error after it (and the
+        frames that came before that)."""
         await self.send(frame)
-        kind = frame.get("type")
-        return await self.expect(
-            lambda f: f.get("type") in ("ack", "error") and f.get("for") == kind,
-            timeout,
-        )
+        return await self.expect(lambda f: f.get("type") in ("ack", "error"), timeout)
 
     async def ok(self, frame: dict[str, Any]) -> dict[str, Any]:
         reply, _ = await self.request(frame)
         assert reply["type"] == "ack", reply
+        if isinstance(frame, dict):
+            assert reply["for"] == frame["type"], reply
         return reply
 
     async def error(self, frame: dict[str, Any] | str, timeout: float = 3) -> dict:
         """Send something and return the error frame it earns."""
-        await self.send(frame)
-        reply, _ = await self.expect(lambda f: f.get("type") == "error", timeout)
+        reply, _ = await self.request(frame, timeout)
+        assert reply["type"] == "error", reply
         return reply
 
     async def join(self) -> dict[str, Any]:
         await self.send({"type": "join"})
         snapshot, _ = await self.expect("snapshot")
         return snapshot
+
+    async def catch_up(self, seq: int, timeout: float = 3) -> list[dict[str, Any]]:
+        """Read until the event with `seq` has arrived; returns what was read."""
+        if self.last_seq >= seq:
+            return []
+        last, before = await self.expect(lambda f: self.last_seq >= seq, timeout)
+        return [*before, last]
 
     async def drain(self, quiet: float = 0.15) -> list[dict[str, Any]]:
         """Everything that arrives until the socket has been quiet a moment."""
@@ -237,7 +242,8 @@ async def sockets(
     # after a refusal or a close from the server.
     for socket in opened:
         if not socket.finished:
-            with contextlib.suppress(Exception):  # the app already stopped
+            # The application may have stopped already (or been cancelled).
+            with contextlib.suppress(Exception, asyncio.CancelledError):
                 await socket.disconnect()
 
 
@@ -289,6 +295,7 @@ async def seat(
         snapshot = await tab.join()
         assert snapshot["admitted"], snapshot
         tabs.append(tab)
+    last = (await stored_events(meeting))[-1][0]
     for tab in [fac, *tabs]:
-        await tab.drain(quiet=0.1)
+        await tab.catch_up(last)
     return fac, tabs
