@@ -1,0 +1,72 @@
+"""Calendar invitations for one recipient (RFC 5546 iTIP).
+
+REQUEST for reminders and updates, CANCEL for cancellations; the UID is the
+session's, and SEQUENCE its revision, so a calendar app replaces what it
+already holds instead of adding a second entry. Times are written in the
+session's own zone with a VTIMEZONE.
+"""
+
+from __future__ import annotations
+
+from email.utils import parseaddr
+
+import icalendar
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.emails import one_line
+from groups.ics import PRODID
+from groups.models import Meeting
+
+REQUEST = "REQUEST"
+CANCEL = "CANCEL"
+
+
+def _organizer_address() -> str:
+    # "Hearth <hearth@example.org>" → hearth@example.org
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or "hearth@localhost"
+
+
+def invitation(
+    meeting: Meeting, *, method: str, attendee_email: str, attendee_name: str
+) -> bytes:
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", method)
+    event = icalendar.Event()
+    event.add("uid", meeting.uid)
+    event.add("dtstamp", timezone.now())
+    event.add("sequence", meeting.sequence)
+    event.add("dtstart", meeting.starts_at.astimezone(meeting.zone))
+    event.add("dtend", meeting.ends_at.astimezone(meeting.zone))
+    event.add("summary", one_line(f"{meeting.title} · {meeting.group.name}", 200))
+    url = f"{settings.SITE_URL}{meeting.get_absolute_url()}"
+    event.add("description", f"{meeting.description or 'A Hearth session.'}\n\n{url}")
+    event.add("url", url)
+    organizer = icalendar.vCalAddress(f"mailto:{_organizer_address()}")
+    organizer.params["cn"] = icalendar.vText(one_line(meeting.group.name, 80))
+    event.add("organizer", organizer)
+    attendee = icalendar.vCalAddress(f"mailto:{attendee_email}")
+    attendee.params["cn"] = icalendar.vText(one_line(attendee_name, 80))
+    attendee.params["role"] = icalendar.vText("REQ-PARTICIPANT")
+    attendee.params["rsvp"] = icalendar.vText("FALSE")
+    event.add("attendee", attendee)
+    if method == CANCEL or meeting.is_cancelled:
+        event.add("status", "CANCELLED")
+    else:
+        event.add("status", "CONFIRMED")
+    cal.add_component(event)
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
+def attachment(
+    meeting: Meeting, *, method: str, email: str, name: str
+) -> tuple[str, bytes, str]:
+    content = invitation(
+        meeting, method=method, attendee_email=email, attendee_name=name
+    )
+    filename = "cancel.ics" if method == CANCEL else "invite.ics"
+    return filename, content, f"text/calendar; method={method}"

@@ -1,0 +1,1 @@
+"""Reminders and follow-ups: the sweep records, `deliver.send` sends."""
