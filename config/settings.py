@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "prompts",
     "safety",
     "facilitation",
+    "reminders",
+    "journal",
 ]
 
 MIDDLEWARE = [
@@ -194,6 +196,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "groups.tasks.extend_series",
         "schedule": 3600.0,
     },
+    # Finds due reminders, reflection invitations and summaries, records each
+    # delivery, then sends; the database row is the source of truth.
+    "reminders-sweep": {"task": "reminders.tasks.sweep", "schedule": 60.0},
+    "chat-retention": {"task": "reminders.tasks.apply_retention", "schedule": 86400.0},
 }
 
 # --- Email ----------------------------------------------------------------
@@ -345,4 +351,9 @@ HEARTH = {
     "PRESENCE_TTL_SECONDS": 90,
     "RESUME_LIMIT": 2000,
     "CHECKIN_MIN_ANSWERS": 3,
+    # Reminders and follow-ups (DESIGN.md, Policies); minutes unless named.
+    "REMINDER_OFFSETS_MINUTES": [24 * 60, 60],
+    "REFLECTION_DELAY_MINUTES": env.int("HEARTH_REFLECTION_DELAY_MINUTES", default=120),
+    "SUMMARY_DELAY_MINUTES": env.int("HEARTH_SUMMARY_DELAY_MINUTES", default=24 * 60),
+    "RETENTION_DAYS": env.int("HEARTH_RETENTION_DAYS", default=30),
 }
