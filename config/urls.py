@@ -18,5 +18,7 @@ urlpatterns = [
     path("prompts/", include("prompts.urls")),
     path("", include("facilitation.urls")),
     path("", include("safety.urls")),
+    path("", include("reminders.urls")),
+    path("", include("journal.urls")),
     path("", groups_home, name="home"),
 ]
