@@ -242,11 +242,14 @@ def _route_names() -> set[str]:
                 namespace = pattern.namespace
                 # Admin and allauth are tested upstream; prompts and rooms
                 # and safety have their own (tests/prompts, tests/facilitation,
-                # tests/safety).
+                # tests/safety), as do reminders and the journal
+                # (tests/reminders, tests/journal).
                 if namespace in (
                     "admin",
                     "prompts",
                     "facilitation",
+                    "reminders",
+                    "journal",
                 ) or "allauth" in str(pattern.urlconf_name):
                     continue
                 walk(
