@@ -70,7 +70,10 @@ class Socket:
         return ok, detail
 
     async def send(self, frame: dict[str, Any] | str) -> None:
-        text = frame if isinstance(frame, str) else json.dumps(frame)
+        # As a browser sends it: JSON.stringify leaves non-ASCII unescaped.
+        text = (
+            frame if isinstance(frame, str) else json.dumps(frame, ensure_ascii=False)
+        )
         await self.comm.send_input({"type": "websocket.receive", "text": text})
 
     async def send_bytes(self, data: bytes) -> None:
