@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/hearth
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test lint format typecheck test-unit test-integration test-e2e setup demo bench clean
+.PHONY: run test lint format typecheck test-unit test-integration test-e2e setup demo bench bench-full clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Hearth needs Python 3.12+; found " + sys.version.split()[0])'
@@ -61,8 +61,14 @@ test-e2e: $(STAMP)
 
 test: lint test-unit test-integration test-e2e
 
+# Benchmarks (issue 7): quick profile < 10 min on 2 cores; the full one takes
+# hours. Both need Redis (and use PostgreSQL when reachable); results land in
+# bench/results/latest.{md,json}.
 bench: $(STAMP)
 	$(BIN)/python -m bench --quick
+
+bench-full: $(STAMP)
+	$(BIN)/python -m bench --full
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The baselines the product is measured against, served the same way."""
