@@ -21,7 +21,10 @@ _URL = re.compile(
     re.IGNORECASE,
 )
 _DIGITS = re.compile(r"\d")
-_ALLOWED = re.compile(r"^[\w .'\-]+$")
+# Letters that render as nothing (Hangul fillers, braille blank): a name
+# made with them can pass for another person's, or look empty.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
+_PUNCTUATION = frozenset(" .'-_")
 # Words that would let a name pass for a role, staff or a crisis service.
 _RESERVED = (
     "facilitator",
@@ -108,6 +111,12 @@ def clean_display_name(value: str) -> str:
     return " ".join(value.split())
 
 
+def _allowed_char(ch: str) -> bool:
+    """Letters and digits of any script, with their combining marks (so
+    Devanagari, Bengali or Tamil names work), and a little punctuation."""
+    return ch.isalnum() or unicodedata.category(ch)[0] == "M" or ch in _PUNCTUATION
+
+
 def _folded(value: str) -> str:
     return re.sub(r"[^a-z ]", "", value.lower().translate(_CONFUSABLES)).strip()
 
@@ -141,7 +150,11 @@ def validate_display_name(value: str) -> None:
             "That looks like a phone number; please choose a pseudonym instead.",
             code="phone",
         )
-    if not _ALLOWED.match(name):
+    if any(ch in _BLANK_LETTERS for ch in name):
+        raise ValidationError(
+            "The name contains invisible characters.", code="invisible"
+        )
+    if not all(_allowed_char(ch) for ch in name):
         raise ValidationError(
             "Use letters, numbers, spaces, dots, apostrophes or hyphens.",
             code="characters",

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from accounts.forms import DisplayNameField
 from accounts.models import timezone_choices
@@ -22,6 +24,21 @@ from .models import (
 
 class DateInput(forms.DateInput):
     input_type = "date"
+
+
+def validate_schedulable(day: dt.date) -> None:
+    """Sessions are planned within a sane window around today."""
+    today = timezone.localdate()
+    earliest, latest = (
+        today - dt.timedelta(days=366),
+        today + dt.timedelta(days=3 * 366),
+    )
+    if not earliest <= day <= latest:
+        raise forms.ValidationError(
+            "Choose a date between %(earliest)s and %(latest)s.",
+            code="out_of_range",
+            params={"earliest": earliest.isoformat(), "latest": latest.isoformat()},
+        )
 
 
 class TimeInput(forms.TimeInput):
@@ -107,7 +124,9 @@ class MeetingForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         label="Note for members",
     )
-    day = forms.DateField(widget=DateInput, label="Date")
+    day = forms.DateField(
+        widget=DateInput, label="Date", validators=[validate_schedulable]
+    )
     at = forms.TimeField(widget=TimeInput, label="Start time")
     duration_minutes = forms.IntegerField(
         min_value=15, max_value=240, initial=60, label="Length (minutes)"
@@ -174,9 +193,14 @@ class SeriesForm(forms.Form):
         help_text="Only for monthly series.",
     )
     local_time = forms.TimeField(widget=TimeInput, label="Start time")
-    starts_on = forms.DateField(widget=DateInput, label="First date")
+    starts_on = forms.DateField(
+        widget=DateInput, label="First date", validators=[validate_schedulable]
+    )
     ends_on = forms.DateField(
-        widget=DateInput, required=False, label="Last date (optional)"
+        widget=DateInput,
+        required=False,
+        label="Last date (optional)",
+        validators=[validate_schedulable],
     )
     duration_minutes = forms.IntegerField(
         min_value=15, max_value=240, initial=60, label="Length (minutes)"

@@ -20,7 +20,7 @@ from groups.models import (
     MeetingSeries,
     SupportGroup,
 )
-from groups.schedule import resolve_local, series_dates
+from groups.schedule import Resolved, resolve_local, series_dates
 
 MEETING_FIELDS = ("title", "description", "duration_minutes", "capacity")
 
@@ -28,6 +28,13 @@ MEETING_FIELDS = ("title", "description", "duration_minutes", "capacity")
 def _check_future(at: dt.datetime) -> None:
     if at <= timezone.now():
         raise ValidationError("Choose a time in the future.")
+
+
+def _resolve(day: dt.date, at: dt.time, zone: Any) -> Resolved:
+    """resolve_local, with dates at the calendar's edges refused cleanly."""
+    if not 1900 <= day.year <= 2999:
+        raise ValidationError("Choose a date between the years 1900 and 2999.")
+    return resolve_local(day, at, zone)
 
 
 @transaction.atomic
@@ -46,7 +53,7 @@ def schedule_meeting(
 
     Returns the meeting and a note when a DST change moved the time."""
     require_facilitating(group, by)
-    resolved = resolve_local(day, at, group.zone)
+    resolved = _resolve(day, at, group.zone)
     _check_future(resolved.at)
     meeting = Meeting(
         group=group,
@@ -84,7 +91,7 @@ def _pattern(series: MeetingSeries, until: dt.date) -> list[dt.date]:
 def _occurrence_fields(
     series: MeetingSeries, day: dt.date
 ) -> tuple[dict[str, Any], str]:
-    resolved = resolve_local(day, series.local_time, series.zone)
+    resolved = _resolve(day, series.local_time, series.zone)
     return (
         {
             "title": series.title,
@@ -210,7 +217,7 @@ def edit_meeting(
     require_facilitating(meeting.group, by)
     if meeting.is_cancelled:
         raise ValidationError("This session was cancelled.")
-    resolved = resolve_local(day, at, meeting.zone)
+    resolved = _resolve(day, at, meeting.zone)
     if resolved.at != meeting.starts_at:
         _check_future(resolved.at)
     meeting.starts_at = resolved.at

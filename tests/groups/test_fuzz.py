@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django import forms
 from django.contrib.auth.models import Group as AuthGroup
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -227,28 +226,6 @@ def unsafe_parts(name: str) -> list[str]:
     return found
 
 
-# --- known bugs -----------------------------------------------------------------
-# Inputs that hit a bug with its own xfail regression test at the end of this
-# file. The fuzz tests step around them (so the suite stays green and
-# deterministic) until the fix lands; then delete the guard with the xfail.
-
-# Hangul filler letters: \w accepts them, they render as nothing.
-FILLERS = "\u115f\u1160\u3164\uffa0"
-
-
-def hits_filler_bug(value: str | None) -> bool:
-    return any(ch in FILLERS for ch in value or "")
-
-
-def hits_calendar_edge_bug(day: str | None) -> bool:
-    """Dates in year 1 or 9999 overflow when converted to UTC (500)."""
-    try:
-        parsed = forms.DateField().clean(day)
-    except ValidationError:
-        return False
-    return parsed.year in (1, 9999)
-
-
 # --- people and groups ---------------------------------------------------------
 
 
@@ -420,7 +397,6 @@ MEETING_FIELDS = {
 def test_session_form_schedules_one_future_session_or_nothing(
     world: World, data: dict[str, str]
 ) -> None:
-    assume(not hits_calendar_edge_bug(data.get("day")))
     url = reverse("groups:new_meeting", args=[world.group.slug])
     with rolled_back():
         before = counts(Meeting)
@@ -459,7 +435,6 @@ SERIES_FIELDS = {
 def test_series_form_stores_a_series_with_sessions_or_nothing(
     world: World, data: dict[str, str]
 ) -> None:
-    assume(not hits_calendar_edge_bug(data.get("starts_on")))
     url = reverse("groups:new_series", args=[world.group.slug])
     with rolled_back():
         before = counts(MeetingSeries, Meeting)
@@ -596,7 +571,6 @@ display_names = st.one_of(
 def test_profile_form_saves_a_safe_profile_or_nothing(
     world: World, data: dict[str, str]
 ) -> None:
-    assume(not hits_filler_bug(data.get("display_name")))
     user = world.member_user
     with rolled_back():
         before = row(user)
@@ -616,7 +590,6 @@ def test_profile_form_saves_a_safe_profile_or_nothing(
 def test_name_in_group_form_saves_a_safe_name_or_nothing(
     world: World, data: dict[str, str]
 ) -> None:
-    assume(not hits_filler_bug(data.get("display_name")))
     membership = Membership.objects.get(group=world.group, user=world.member_user)
     url = reverse("groups:my_name", args=[world.group.slug])
     with rolled_back():
@@ -639,7 +612,6 @@ def test_name_in_group_form_saves_a_safe_name_or_nothing(
 def test_display_name_validator_refuses_only_with_validation_error(
     value: str,
 ) -> None:
-    assume(not hits_filler_bug(value))
     try:
         validate_display_name(value)
     except ValidationError:
@@ -732,16 +704,9 @@ def test_series_dates_are_exactly_the_pattern_in_range(
         assert days == [d for d in matching if (d.day - 1) // 7 + 1 == week_of_month]
 
 
-# --- regressions: bugs found by the fuzz tests (xfail until fixed) -----------
+# --- regressions: bugs the fuzz tests found (now fixed) ----------------------
 
 
-@pytest.mark.xfail(
-    raises=OverflowError,
-    strict=True,
-    reason="groups/schedule.py resolve_local(): converting 0001-01-01 00:00 "
-    "Europe/Berlin to UTC overflows (OverflowError, a 500); the form accepts "
-    "any year from 1 to 9999",
-)
 def test_regression_session_on_the_first_day_of_the_calendar_is_refused(
     world: World,
 ) -> None:
@@ -754,12 +719,6 @@ def test_regression_session_on_the_first_day_of_the_calendar_is_refused(
     assert not Meeting.objects.exists()
 
 
-@pytest.mark.xfail(
-    raises=OverflowError,
-    strict=True,
-    reason="groups/models.py Meeting.save(): ends_at = starts_at + duration "
-    "overflows for a session late on 9999-12-31 (OverflowError, a 500)",
-)
 def test_regression_session_at_the_end_of_the_calendar_is_refused(
     world: World,
 ) -> None:
@@ -772,13 +731,6 @@ def test_regression_session_at_the_end_of_the_calendar_is_refused(
     assert not Meeting.objects.exists()
 
 
-@pytest.mark.xfail(
-    raises=OverflowError,
-    strict=True,
-    reason="groups/services/scheduling.py extend_series() resolves every "
-    "pattern date from starts_on, and 0001-01-01 00:00 Europe/Berlin "
-    "overflows in resolve_local() (OverflowError, a 500)",
-)
 def test_regression_series_starting_on_the_first_day_of_the_calendar_is_refused(
     world: World,
 ) -> None:
@@ -797,13 +749,6 @@ def test_regression_series_starting_on_the_first_day_of_the_calendar_is_refused(
     assert not MeetingSeries.objects.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="accounts/validators.py accepts Hangul filler letters (U+115F, "
-    "U+1160, U+3164, U+FFA0): \\w matches them, NFKC keeps them, and they "
-    "render as nothing, so 'Quiet<U+3164>Fern' passes for 'Quiet Fern' and "
-    "two fillers make a blank name",
-)
 @pytest.mark.parametrize(
     "name",
     ["Quiet\u3164Fern", "\u3164\u3164", "Quiet\u1160", "\u115f\uffa0Kit"],
@@ -815,11 +760,5 @@ def test_regression_display_name_with_invisible_letters_is_refused(
         validate_display_name(name)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="accounts/validators.py _ALLOWED is [\\w .'-]: combining marks "
-    "(category Mc/Mn) are not \\w, so names in Devanagari, Bengali, Tamil... "
-    "such as 'Priya' in Hindi are refused as 'characters'",
-)
 def test_regression_display_name_in_devanagari_is_accepted() -> None:
     validate_display_name("\u092a\u094d\u0930\u093f\u092f\u093e")
