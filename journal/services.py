@@ -156,7 +156,7 @@ def facilitated_group(*, user: Any, slug: str) -> SupportGroup:
 def _screen(texts: list[str]) -> str:
     if screen is None or not any(texts):
         return ""
-    result = screen("\n\n".join(texts))
+    result = screen("\n\n".join(t for t in texts if t))
     return str(getattr(result, "tier", "") or "")
 
 
