@@ -21,7 +21,7 @@ from .models import ANSWER_MAX_CHARS, Reflection, Sharing
 try:  # The safety component is optional; this is its only call site here.
     from safety.screening import screen
 except ImportError:
-    screen = None
+    screen = None  # type: ignore[assignment]
 
 log = logging.getLogger("hearth.journal")
 
