@@ -8,7 +8,10 @@ session's own zone with a VTIMEZONE.
 
 from __future__ import annotations
 
+import datetime as dt
 from email.utils import parseaddr
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import icalendar
 from django.conf import settings
@@ -20,6 +23,18 @@ from groups.models import Meeting
 
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"
+
+
+@lru_cache(maxsize=64)
+def _vtimezone(zone_key: str, year: int) -> icalendar.Timezone:
+    """The zone's rules around one year. Built once per zone and year: the
+    full 1970-2038 history is slow to build and heavy in every email."""
+    return icalendar.Timezone.from_tzinfo(
+        ZoneInfo(zone_key),
+        tzid=zone_key,
+        first_date=dt.date(year - 1, 1, 1),
+        last_date=dt.date(year + 2, 1, 1),
+    )
 
 
 def _organizer_address() -> str:
@@ -57,8 +72,8 @@ def invitation(
         event.add("status", "CANCELLED")
     else:
         event.add("status", "CONFIRMED")
+    cal.add_component(_vtimezone(meeting.timezone, meeting.starts_at.year))
     cal.add_component(event)
-    cal.add_missing_timezones()
     return cal.to_ical()
 
 
