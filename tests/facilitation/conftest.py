@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from importlib import import_module
 from typing import Any
@@ -61,6 +62,7 @@ class Socket:
         self.finished = False
         self.closed_code: int | None = None
         self.last_seq = 0
+        self.pending: deque[dict[str, Any]] = deque()
 
     async def connect(self, timeout: float = 5) -> tuple[bool, Any]:
         ok, detail = await self.comm.connect(timeout=timeout)
@@ -79,9 +81,7 @@ class Socket:
     async def send_bytes(self, data: bytes) -> None:
         await self.comm.send_input({"type": "websocket.receive", "bytes": data})
 
-    async def recv(self, timeout: float = 3) -> dict[str, Any]:
-        """The next frame. A timeout here is a test failure (and, as with
-        any communicator, it stops the application)."""
+    async def _read(self, timeout: float) -> dict[str, Any]:
         try:
             output = await self.comm.receive_output(timeout)
         except TimeoutError:
@@ -94,10 +94,15 @@ class Socket:
         text = output["text"]
         # Whatever reaches a browser must be valid UTF-8 text.
         text.encode("utf-8")
-        frame = json.loads(text)
+        return dict(json.loads(text))
+
+    async def recv(self, timeout: float = 3) -> dict[str, Any]:
+        """The next frame. A timeout here is a test failure (and, as with
+        any communicator, it stops the application)."""
+        frame = self.pending.popleft() if self.pending else await self._read(timeout)
         kind = frame.get("type")
         if kind == "event" or (kind == "snapshot" and frame.get("admitted")):
-            self.last_seq = frame["seq"]
+            self.last_seq = max(self.last_seq, frame["seq"])
         return frame
 
     async def expect(
@@ -123,10 +128,19 @@ class Socket:
     async def request(
         self, frame: dict[str, Any] | str, timeout: float = 3
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """Send a frame; return the first ack or error after it (and the
-        frames that came before that)."""
+        """Send a frame; return the first ack or error after it. Frames that
+        arrive before the reply stay queued for the next `recv`."""
         await self.send(frame)
-        return await self.expect(lambda f: f.get("type") in ("ack", "error"), timeout)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            left = deadline - loop.time()
+            if left <= 0:
+                raise AssertionError(f"{self.name}: no reply to {frame}")
+            got = await self._read(left)
+            if got.get("type") in ("ack", "error"):
+                return got, []
+            self.pending.append(got)
 
     async def ok(self, frame: dict[str, Any]) -> dict[str, Any]:
         reply, _ = await self.request(frame)
@@ -156,11 +170,15 @@ class Socket:
     async def drain(self, quiet: float = 0.15) -> list[dict[str, Any]]:
         """Everything that arrives until the socket has been quiet a moment."""
         frames = []
+        while self.pending:
+            frames.append(await self.recv())
         while not await self.comm.receive_nothing(timeout=quiet):
             frames.append(await self.recv())
         return frames
 
     async def nothing(self, quiet: float = 0.2) -> bool:
+        if self.pending:
+            return False
         return bool(await self.comm.receive_nothing(timeout=quiet))
 
     async def closed(self, timeout: float = 2) -> int:
@@ -292,6 +310,7 @@ async def seat(
     await fac.join()
     await fac.ok({"type": "room.auto_admit", "on": True})
     await fac.ok({"type": "room.start"})
+    await fac.expect("lobby")  # opening tells facilitators who waits
     tabs = []
     for index, person in enumerate(members):
         tab = await sockets(person, meeting, name=f"member{index + 1}")
