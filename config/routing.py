@@ -23,7 +23,10 @@ websocket_urlpatterns = [
 
 class LoggingOriginValidator(OriginValidator):
     def valid_origin(self, parsed_origin: Any) -> bool:
-        ok = bool(super().valid_origin(parsed_origin))
+        try:
+            ok = bool(super().valid_origin(parsed_origin))
+        except ValueError:  # e.g. a port that is not a number
+            ok = False
         if not ok:
             shown = parsed_origin.geturl()[:100] if parsed_origin else "(none)"
             log.warning("websocket refused reason=origin origin=%s", shown)

@@ -30,6 +30,7 @@ FLOODING = 4429
 
 class RoomConsumer(AsyncWebsocketConsumer):
     who: Participant
+    registered: bool = False  # a RoomConnection row exists for this socket
     last_seq: int | None = None
     admitted: bool = False
     joined: bool = False
@@ -63,6 +64,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             )
             await self.close(code=FLOODING)
             return
+        self.registered = True
         await self.channel_layer.group_add(f"user.{user.pk}", self.channel_name)
         if self.who.facilitates:
             await self.channel_layer.group_add(
@@ -73,7 +75,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
-        if not hasattr(self, "who"):
+        if not self.registered:
             return
         meeting_id = self.who.meeting_id
         for group in (

@@ -225,7 +225,9 @@ def _show_prompt(
     if not 0 <= index < count:
         raise TransitionError("bad_index", "There is no such item in the plan.")
     s["plan_index"] = index
-    seconds = int(p.get("seconds") or 0)
+    seconds = p.get("seconds") or 0
+    if not 0 <= seconds <= MAX_TIMER_SECONDS:
+        raise TransitionError("bad_timer", "Timers run for up to an hour.")
     s["timer"] = {
         "deadline": _iso(now + dt.timedelta(seconds=seconds)) if seconds else None,
         "seconds": seconds,
@@ -280,10 +282,11 @@ def _lobby_join(
 def _leave(s: dict[str, Any], a: Actor, p: dict[str, Any], now: dt.datetime) -> Outcome:
     """The person's last socket closed: out of the lobby and the queue."""
     user_id = p.get("user_id", a.user_id)
-    changed = user_id in s["queue"] or user_id in s["lobby"]
+    queued = user_id in s["queue"]
     s["lobby"] = [u for u in s["lobby"] if u != user_id]
     s["queue"] = [u for u in s["queue"] if u != user_id]
-    if not changed:
+    if not queued:
+        # Lobby comings and goings are the facilitators' business only.
         return Outcome(s, "")
     return Outcome(s, "queue.updated", _queue_data(s))
 

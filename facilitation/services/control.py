@@ -8,10 +8,18 @@ from django.db import transaction
 
 from facilitation import events
 from facilitation.models import LiveRoom, RoomConnection
-from facilitation.room import TransitionError
+from facilitation.room import MAX_PIN_LENGTH, TransitionError
 from groups.models import Meeting
 
-from .presence import _arrived, _fresh_after, _lobby_frame, _names, _stop_attendance
+from .messages import clean_text
+from .presence import (
+    _arrived,
+    _fresh_after,
+    _lobby_frame,
+    _names,
+    _stop_attendance,
+    is_admitted,
+)
 from .rooms import Participant, apply, locked_room, recheck
 
 FACILITATOR_ACTIONS = {
@@ -113,6 +121,20 @@ def act(*, who: Participant, action: str, payload: dict[str, Any]) -> int | None
     if action not in FACILITATOR_ACTIONS | MEMBER_ACTIONS:
         raise TransitionError("unknown_type", f"Unknown message type {action!r}.")
     who = recheck(who)
+    if action in FACILITATOR_ACTIONS and not who.facilitates:
+        # Before anything else, so a member learns nothing (not even the
+        # plan's length) from a refused action.
+        raise TransitionError("forbidden", f"Only facilitators can use “{action}”.")
+    if action in MEMBER_ACTIONS:
+        room = LiveRoom.objects.get(meeting_id=who.meeting_id)
+        if not is_admitted(room, who):
+            raise TransitionError("not_admitted", "You're still in the lobby.")
+    if action == "pin.set":
+        text = payload.get("text", "")
+        payload = {
+            **payload,
+            "text": clean_text(text, limit=MAX_PIN_LENGTH) if text.strip() else "",
+        }
     if action == "prompt.show":
         room = locked_room(who.meeting_id)
         if not room.plan and who.facilitates:

@@ -178,6 +178,7 @@ def _require_can_chat(room: LiveRoom, who: Participant) -> None:
 
 @transaction.atomic
 def react(*, who: Participant, emoji: Any) -> int:
+    who = recheck(who)
     if emoji not in REACTIONS:
         raise TransitionError("bad_reaction", f"Choose one of: {', '.join(REACTIONS)}.")
     verdict = ratelimit.check(
@@ -202,6 +203,7 @@ def react(*, who: Participant, emoji: Any) -> int:
 def check_in(*, who: Participant, phase: Any, score: Any, word: Any = "") -> int:
     """A 1-5 check-in or check-out with an optional word. The group only
     ever sees the anonymous distribution, and only from 3 answers."""
+    who = recheck(who)
     if phase not in ("in", "out"):
         raise TransitionError("bad_field", "“phase” must be “in” or “out”.")
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
@@ -229,6 +231,7 @@ def check_in(*, who: Participant, phase: Any, score: Any, word: Any = "") -> int
 @transaction.atomic
 def need_a_moment(*, who: Participant) -> None:
     """A private signal: only facilitators are told, nobody else sees it."""
+    who = recheck(who)
     room = locked_room(who.meeting_id)
     _require_in_room(room, who)
     alert = FacilitatorAlert.objects.create(

@@ -120,12 +120,6 @@ async def test_a_removed_member_whose_close_was_lost_cannot_chat(
     assert await database_sync_to_async(RoomEvent.objects.count)() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: messages.react, check_in and need_a_moment (facilitation/"
-    "services/messages.py) never call recheck(): a removed member whose close "
-    "was lost can still react, check in and raise alerts",
-)
 @pytest.mark.parametrize(
     "frame",
     [

@@ -127,13 +127,6 @@ async def test_an_origin_off_the_allowlist_is_refused(
     assert await counts() == (0, 0, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG: an Origin with a non-numeric port (http://127.0.0.1:8000.evil.net)"
-    " makes OriginValidator raise ValueError in config/routing.py "
-    "LoggingOriginValidator.valid_origin: an unhandled crash, not a logged refusal",
-)
 async def test_a_look_alike_origin_with_a_bad_port_is_refused_cleanly(
     sockets: Any, meeting: Any, member: Any, caplog: Any
 ) -> None:
@@ -186,12 +179,6 @@ async def test_a_sixth_socket_is_refused_4429(
     assert (await counts())[2] == 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a socket refused with 4429 still runs presence.disconnect "
-    "(consumers.py disconnect: `who` is set before the cap check), which stores "
-    "a presence.left in the room the person was refused from",
-)
 async def test_a_refused_sixth_socket_leaves_no_trace_in_another_room(
     sockets: Any, meeting: Any, facilitator: Any, group: Any
 ) -> None:

@@ -110,12 +110,6 @@ async def test_a_member_waits_in_the_lobby_until_admitted(
     await tab.ok({"type": "chat.send", "text": "thank you"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: control.act (facilitation/services/control.py) never checks "
-    "admission, so someone still in the lobby can raise a hand (and pass) and "
-    "lands in the room's speaking queue",
-)
 async def test_someone_in_the_lobby_cannot_raise_a_hand(
     sockets: Any, meeting: Any, facilitator: Any, member: Any
 ) -> None:
@@ -205,12 +199,6 @@ async def test_a_member_is_forbidden_every_facilitator_action(
     assert events_of(await fac.drain()) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: control.act checks a prompt.show index against the frozen plan "
-    "before the state machine checks the role, so a member gets bad_index "
-    "(and learns the plan's length) instead of forbidden",
-)
 async def test_a_member_is_forbidden_to_show_a_prompt(
     sockets: Any, meeting: Any, facilitator: Any, member: Any
 ) -> None:

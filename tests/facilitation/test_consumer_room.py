@@ -204,12 +204,6 @@ async def test_pinning_a_note(
     assert (await ann.join())["state"]["pinned"] == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: pin.set text is never cleaned (room.py _pin, control.act): a NUL "
-    "or lone surrogate is stored and broadcast (PostgreSQL jsonb rejects both; "
-    "a lone surrogate cannot be sent as UTF-8); chat refuses them as bad_text",
-)
 @pytest.mark.parametrize("text", ["a\x00b", "a\ud800b"], ids=["nul", "surrogate"])
 async def test_a_pin_with_invalid_characters_is_refused(
     sockets: Any, meeting: Any, facilitator: Any, text: str

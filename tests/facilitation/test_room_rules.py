@@ -466,22 +466,11 @@ def test_a_prompt_needs_an_open_room() -> None:
     assert refused(state(), "prompt.show", index=0, plan_length=1) == "room_closed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: prompt.show does not bound `seconds` (room.py _show_prompt): a "
-    "negative value gives a deadline in the past, timer.set would say bad_timer",
-)
 def test_a_prompt_timer_cannot_run_backwards() -> None:
     s = state(status="live")
     assert refused(s, "prompt.show", index=0, plan_length=1, seconds=-30) == "bad_timer"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OverflowError,
-    reason="BUG: prompt.show with a huge `seconds` raises OverflowError in "
-    "room.py _show_prompt (the client gets server_error, not bad_timer)",
-)
 def test_a_prompt_timer_longer_than_an_hour_is_refused() -> None:
     s = state(status="live")
     code = refused(s, "prompt.show", index=0, plan_length=1, seconds=10**12)
@@ -586,12 +575,6 @@ def test_leaving_when_in_no_list_changes_nothing() -> None:
     assert outcome.kind == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: room.py _leave publishes a public `queue.updated` (queue "
-    "unchanged) when someone leaves the lobby, telling the room about lobby "
-    "departures",
-)
 def test_leaving_the_lobby_is_not_announced_to_the_room() -> None:
     s = state(status="open", lobby=[CAL.user_id], queue=[2])
     outcome = run(s, "member.leave", CAL)
