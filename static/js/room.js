@@ -920,6 +920,7 @@ function renderActions() {
   byId("pass-btn").disabled = !open;
   byId("moment-btn").disabled = !open;
   document.querySelector(".action-bar").hidden = !open;
+  if (!open) show(byId("moment-note"), false);
 }
 
 // Who is in the room: connected and past the lobby. (A facilitator's

@@ -339,6 +339,19 @@ def test_the_room_has_no_serious_axe_violations(
     fac.get_by_role("button", name="Pin", exact=True).click()
     member.get_by_role("button", name="I need a moment").click()
     expect(fac.locator("#fac-alerts li")).to_have_count(1)
+
+    # Three check-ins: now the group sees the anonymous spread, never words.
+    fac.get_by_label("Let group members in automatically").check()
+    third = new_context(bypass_csp=True, **DESKTOP).new_page()
+    open_room(third, "kit@hearth.example", meeting_id)
+    for page, score in ((member, "3"), (fac, "2"), (third, "4")):
+        page.get_by_label(score, exact=True).check()
+        page.get_by_label(re.compile("One word")).fill("private-word")
+        page.get_by_role("button", name="Check in").click()
+        expect(page.locator("#checkin-thanks")).to_be_visible()
+    for page in (member, fac, third):
+        expect(page.locator("#checkin-summaries figure")).to_contain_text("3 answers")
+        expect(page.locator("#checkin-summaries")).not_to_contain_text("private-word")
     expect(member.locator("#pinned-text")).to_have_text("Cameras optional.")
     expect(member.locator("#queue-list li")).to_have_count(1)
     shots(fac, "facilitator mid-session")
