@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import logging
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -36,6 +37,8 @@ def _postgres(name: str) -> str | None:
         import psycopg
 
         with psycopg.connect(PG_ADMIN_URL, connect_timeout=3, autocommit=True) as conn:
+            # A busy server can keep a DROP waiting: bounded, never hanging.
+            conn.execute("SET statement_timeout = '60s'")
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{name}"')
     except Exception as error:
@@ -49,6 +52,7 @@ def _drop_postgres(name: str) -> None:
 
     try:
         with psycopg.connect(PG_ADMIN_URL, connect_timeout=3, autocommit=True) as conn:
+            conn.execute("SET statement_timeout = '60s'")
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     except Exception as error:
         log.warning("could not drop %s: %s", name, error)
@@ -196,7 +200,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         procs.stop_all()
         save()
-        if ctx.database_kind == "postgresql" and not args.keep_db:
+        if ctx.database_kind == "postgresql" and args.drop_db:
             _drop_postgres(args.db_name)
     return data
 
@@ -218,8 +222,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--db-name", default="hearth_bench")
     parser.add_argument("--redis-db-base", type=int, default=11)
-    parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument(
+        "--drop-db",
+        action="store_true",
+        help="drop the bench database at the end (it is always recreated at the start)",
+    )
     args = parser.parse_args(argv)
+    # SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C: the finally blocks
+    # and the exit hook stop every server by pid.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S"
     )

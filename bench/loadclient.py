@@ -478,6 +478,10 @@ class Client:
             jobs.append(self._slow(slow, t0))
         await asyncio.gather(*jobs)
         await asyncio.sleep(max(0.0, t0 + duration - time.monotonic()))
+        # Busy fraction while the load was offered: the drain is left out
+        # (an idle drain would hide a saturated client).
+        send_wall = time.monotonic() - wall0
+        send_cpu = cpu_seconds() - cpu0
         await asyncio.sleep(float(point.get("drain", 2.0)))
         wall = time.monotonic() - wall0
         cpu = cpu_seconds() - cpu0
@@ -504,7 +508,7 @@ class Client:
             "short_conns": short,
             "cpu_seconds": cpu,
             "wall_seconds": wall,
-            "cpu_fraction": cpu / wall if wall else 0.0,
+            "cpu_fraction": send_cpu / send_wall if send_wall else 0.0,
             "lat_us": stats.lat_us,
             "lat_slow_window_us": stats.lat_slow_window_us,
             "lat_slow_member_us": stats.lat_slow_member_us,

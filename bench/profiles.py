@@ -31,6 +31,7 @@ class Profile:
     s9_seconds: float = 30
     s9_groups: int = 1000
     s9_prompts: int = 10000
+    s10_args: tuple[str, ...] = ()  # bench/reminders.py's defaults: 10,000 / 500
     s11_rounds: int = 5
     notes: list[str] = field(default_factory=list)
 
@@ -64,13 +65,15 @@ QUICK = Profile(
     s7_slow=(4, 10),
     s8_events=1000,
     s9_seconds=4,
+    s10_args=("--members", "2000", "--sessions", "100"),
     s11_rounds=1,
     notes=[
         "Quick profile: points of 4 s (6 s for the town hall), one repeat.",
         "Scenario 3 with 20 rooms instead of 100; scenario 4 with 3 and 2 "
         "rate steps of 3 s; scenario 5 at 2,000 connections only; scenario 6 "
         "with 500 members and 200 handshakes in flight; scenario 7 with a "
-        "6 s stall instead of 60 s; scenario 9 with 4 s per page.",
+        "6 s stall instead of 60 s; scenario 9 with 4 s per page; scenario 10 "
+        "with 2,000 members across 100 sessions.",
     ],
 )
 

@@ -199,11 +199,18 @@ def judge(data: dict[str, Any]) -> list[dict[str, Any]]:
     rem = sc.get("s10", {})
     parsed = rem.get("results", {}).get("hearth", {}).get("parsed")
     seconds = parsed.get("seconds") if isinstance(parsed, dict) else None
+    emails = parsed.get("emails") if isinstance(parsed, dict) else None
+    full_size = emails is not None and emails >= 10_000
     add(
         "Reminders: 10,000 in ≤ 30 s",
-        None if seconds is None else float(seconds) <= 30,
-        "\u2013" if seconds is None else f"{seconds} s",
-        rem.get("skipped", "" if seconds is not None else "see scenario 10 output"),
+        None if seconds is None or not full_size else float(seconds) <= 30,
+        "\u2013" if seconds is None else f"{seconds} s for {emails} emails",
+        rem.get(
+            "skipped",
+            "judged at 10,000 only (full profile)"
+            if seconds is not None and not full_size
+            else "",
+        ),
     )
     scr = sc.get("s11", {})
     p99 = scr.get("results", {}).get("hearth", {}).get("p99_us")
