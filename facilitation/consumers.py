@@ -1,19 +1,28 @@
 """The room's WebSocket consumer. Thin: it checks a frame's shape and hands
-it to one service function; the services decide. See docs/protocol.md."""
+it to one service function; the services decide. See docs/protocol.md.
+
+Live events reach a socket through the process's room hub (fanout.py), not
+through a channel-layer message per socket. Every outgoing frame passes
+through one queue and one writer task, so snapshots, replayed events and
+live events leave in order; while a join, resume or gap fill is running,
+live events wait in `pending`.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from . import protocol
+from . import fanout, protocol
 from .events import dumps
 from .room import TransitionError
 from .services import control, messages, presence
@@ -25,17 +34,34 @@ log = logging.getLogger("hearth.room")
 # Close codes (docs/protocol.md).
 SESSION_GONE = 4401
 FORBIDDEN = 4403
+SLOW_CONSUMER = 4408
 FLOODING = 4429
+# Frames waiting for a socket that stopped reading; past this it is closed
+# (it can reconnect and resume) so server memory stays bounded.
+MAX_OUTBOX = 1000
+
+Handler = Callable[["RoomConsumer", protocol.Frame], Awaitable[None]]
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
     who: Participant
-    registered: bool = False  # a RoomConnection row exists for this socket
+    registered = False  # a RoomConnection row exists for this socket
     last_seq: int | None = None
-    admitted: bool = False
-    joined: bool = False
+    admitted = False
+    joined = False
+    busy = False
+    in_hub = False
 
-    # --- lifecycle -----------------------------------------------------
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.outbox: deque[str] = deque()
+        self.wake = asyncio.Event()
+        self.writer: asyncio.Task[None] | None = None
+        self.pending: list[tuple[int, str]] = []
+        self._gap_task: asyncio.Task[None] | None = None
+        self._closing: asyncio.Task[None] | None = None
+
+    # --- lifecycle -----------------------------------------------------------
     async def connect(self) -> None:
         user = self.scope.get("user")
         meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
@@ -70,25 +96,115 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_add(
                 f"room.{meeting_id}.fac", self.channel_name
             )
-        if self.admitted:
-            await self.channel_layer.group_add(f"room.{meeting_id}", self.channel_name)
         await self.accept()
+        self.writer = asyncio.create_task(self._write())
+        if self.admitted:
+            await self._enter_hub()
 
     async def disconnect(self, code: int) -> None:
         if not self.registered:
             return
         meeting_id = self.who.meeting_id
-        for group in (
-            f"room.{meeting_id}",
-            f"room.{meeting_id}.fac",
-            f"user.{self.who.user_id}",
-        ):
+        if self.in_hub:
+            await fanout.hub().leave(meeting_id, self)
+            self.in_hub = False
+        for group in (f"room.{meeting_id}.fac", f"user.{self.who.user_id}"):
             await self.channel_layer.group_discard(group, self.channel_name)
+        if self.writer is not None:
+            self.writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.writer
         await database_sync_to_async(presence.disconnect)(
             who=self.who, channel_name=self.channel_name
         )
 
-    # --- frames from the browser --------------------------------------------
+    async def _enter_hub(self) -> None:
+        if not self.in_hub:
+            await fanout.hub().join(self.who.meeting_id, self)
+            self.in_hub = True
+
+    # --- the outgoing queue --------------------------------------------------
+    def enqueue(self, text: str) -> None:
+        if len(self.outbox) >= MAX_OUTBOX:
+            log.info(
+                "slow consumer closed room=%s user=%s",
+                self.who.meeting_id,
+                self.who.user_id,
+            )
+            self.outbox.clear()
+            self._closing = asyncio.create_task(self.close(code=SLOW_CONSUMER))
+            return
+        self.outbox.append(text)
+        self.wake.set()
+
+    async def _write(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            while self.outbox:
+                await self.send(text_data=self.outbox.popleft())
+
+    async def send_frame(self, frame: dict[str, Any]) -> None:
+        self.enqueue(dumps(frame))
+
+    async def send_error(
+        self, code: str, detail: str, *, of: str = "", ref: str = "", **extra: Any
+    ) -> None:
+        frame: dict[str, Any] = {"type": "error", "code": code, "detail": detail}
+        if of:
+            frame["for"] = of
+        if ref:
+            frame["client_msg_id"] = ref
+        frame.update(extra)
+        await self.send_frame(frame)
+
+    # --- live events from the hub ---------------------------------------------
+    def offer(self, seq: int, text: str) -> None:
+        """A stored public event, already encoded. Deliver in order and none
+        twice; on a gap (a dropped broadcast) fetch what is missing first."""
+        if self.busy:
+            self.pending.append((seq, text))
+            return
+        if not self.joined or not self.admitted or self.last_seq is None:
+            return  # the snapshot or resume that comes next covers it
+        if seq <= self.last_seq:
+            return
+        if seq == self.last_seq + 1:
+            self.last_seq = seq
+            self.enqueue(text)
+            return
+        self.pending.append((seq, text))
+        self.busy = True
+        self._gap_task = asyncio.create_task(self._fill_gap())
+
+    async def _fill_gap(self) -> None:
+        resync = False
+        try:
+            missed = await database_sync_to_async(presence.missed)(
+                who=self.who, after_seq=self.last_seq or 0
+            )
+            if missed is None:
+                resync = True
+                self.pending.clear()
+            else:
+                for event in missed:
+                    if event["seq"] == (self.last_seq or 0) + 1:
+                        self.last_seq = event["seq"]
+                        self.enqueue(dumps(event))
+        finally:
+            self._release()
+        if resync:
+            await self.send_frame({"type": "resync_required"})
+            await self.on_join(protocol.Frame("join", {}, ""))
+
+    def _release(self) -> None:
+        """End a join, resume or gap fill: deliver what waited meanwhile."""
+        self.busy = False
+        waiting, self.pending = sorted(self.pending), []
+        for seq, text in waiting:
+            self.offer(seq, text)
+
+    # --- frames from the browser ---------------------------------------------
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None
     ) -> None:
@@ -99,12 +215,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         except protocol.FrameError as error:
             await self.send_error(error.code, error.detail, of=error.of, ref=error.ref)
             return
-        handler = self.handlers.get(frame.type)
-        if handler is None:  # every known type has a handler; belt and braces
-            await self.send_error(
-                "unknown_type", "Unknown message type.", of=frame.type
-            )
-            return
+        handler = HANDLERS[frame.type]
         if frame.type not in ("join", "resume", "ping") and not self.joined:
             await self.send_error(
                 "join_first",
@@ -113,6 +224,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 ref=frame.ref,
             )
             return
+        # Live events wait while a frame is handled, so its sender gets the
+        # ack (with the seq) before the event it caused.
+        holding = not self.busy
+        self.busy = True
         try:
             await handler(self, frame)
         except messages.RateLimited as error:
@@ -151,46 +266,49 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 of=frame.type,
                 ref=frame.ref,
             )
+        finally:
+            if holding:
+                self._release()
 
-    async def send_frame(self, frame: dict[str, Any]) -> None:
-        await self.send(text_data=dumps(frame))
-
-    async def send_error(
-        self, code: str, detail: str, *, of: str = "", ref: str = "", **extra: Any
-    ) -> None:
-        frame: dict[str, Any] = {"type": "error", "code": code, "detail": detail}
-        if of:
-            frame["for"] = of
-        if ref:
-            frame["client_msg_id"] = ref
-        frame.update(extra)
-        await self.send_frame(frame)
-
-    # --- handlers, one per client type ---------------------------------------------
+    # --- handlers, one per client type ---------------------------------------
     async def on_join(self, frame: protocol.Frame) -> None:
-        snapshot = await database_sync_to_async(presence.snapshot)(who=self.who)
-        self.admitted = snapshot["admitted"]
-        self.joined = True
-        self.last_seq = snapshot["seq"] if self.admitted else None
-        await self.send_frame(snapshot)
+        holding = not self.busy
+        self.busy = True
+        try:
+            snapshot = await database_sync_to_async(presence.snapshot)(who=self.who)
+            self.admitted = snapshot["admitted"]
+            self.joined = True
+            self.last_seq = snapshot["seq"] if self.admitted else None
+            await self.send_frame(snapshot)
+            if self.admitted:
+                await self._enter_hub()
+        finally:
+            if holding:
+                self._release()
 
     async def on_resume(self, frame: protocol.Frame) -> None:
         if not self.admitted:
             await self.on_join(frame)
             return
         after = frame.fields["after_seq"]
-        missed = await database_sync_to_async(presence.missed)(
-            who=self.who, after_seq=after
-        )
+        holding = not self.busy
+        self.busy = True
+        try:
+            missed = await database_sync_to_async(presence.missed)(
+                who=self.who, after_seq=after
+            )
+            if missed is not None:
+                self.joined = True
+                for event in missed:
+                    self.enqueue(dumps(event))
+                self.last_seq = missed[-1]["seq"] if missed else after
+                await self.send_frame({"type": "resumed", "seq": self.last_seq})
+        finally:
+            if holding:
+                self._release()
         if missed is None:
             await self.send_frame({"type": "resync_required"})
             await self.on_join(frame)
-            return
-        self.joined = True
-        for event in missed:
-            await self.send_frame(event)
-        self.last_seq = missed[-1]["seq"] if missed else after
-        await self.send_frame({"type": "resumed", "seq": self.last_seq})
 
     async def on_ping(self, frame: protocol.Frame) -> None:
         await database_sync_to_async(presence.heartbeat)(channel_name=self.channel_name)
@@ -246,60 +364,28 @@ class RoomConsumer(AsyncWebsocketConsumer):
             reply["client_msg_id"] = frame.ref
         await self.send_frame(reply)
 
-    handlers: dict[str, Callable[[RoomConsumer, protocol.Frame], Awaitable[None]]] = {
-        "join": on_join,
-        "resume": on_resume,
-        "ping": on_ping,
-        "chat.send": on_chat,
-        "reaction": on_reaction,
-        "checkin": on_checkin,
-        "moment": on_moment,
-        "alert.ack": on_alert_ack,
-        **dict.fromkeys(protocol.ACTION_TYPES, on_action),
-    }
-
-    # --- messages from the channel layer ------------------------------------
-    async def room_event(self, message: dict[str, Any]) -> None:
-        """A stored public event. Deliver in order, none twice; on a gap
-        (a dropped broadcast), fetch what is missing from the log first."""
-        if not self.admitted or self.last_seq is None:
-            return
-        seq = message["seq"]
-        if seq <= self.last_seq:
-            return
-        if seq > self.last_seq + 1:
-            missed = await database_sync_to_async(presence.missed)(
-                who=self.who, after_seq=self.last_seq
-            )
-            if missed is None:
-                await self.send_frame({"type": "resync_required"})
-                await self.on_join(protocol.Frame("join", {}, ""))
-                return
-            for event in missed:
-                if event["seq"] <= seq:
-                    await self.send_frame(event)
-                    self.last_seq = event["seq"]
-            return
-        await self.send(text_data=message["text"])
-        self.last_seq = seq
-
+    # --- messages from the channel layer --------------------------------------
     async def room_notice(self, message: dict[str, Any]) -> None:
         if self.who.facilitates:
-            await self.send(text_data=message["text"])
+            self.enqueue(message["text"])
 
     async def room_refresh(self, message: dict[str, Any]) -> None:
         """Admission changed (admitted, room opened): send a fresh snapshot."""
         if message.get("meeting_id") != self.who.meeting_id:
             return
-        snapshot = await database_sync_to_async(presence.snapshot)(who=self.who)
-        if snapshot["admitted"] and not self.admitted:
-            await self.channel_layer.group_add(
-                f"room.{self.who.meeting_id}", self.channel_name
-            )
-        self.admitted = snapshot["admitted"]
-        if self.joined:
-            self.last_seq = snapshot["seq"] if self.admitted else None
-            await self.send_frame(snapshot)
+        holding = not self.busy
+        self.busy = True
+        try:
+            snapshot = await database_sync_to_async(presence.snapshot)(who=self.who)
+            self.admitted = snapshot["admitted"]
+            if self.joined:
+                self.last_seq = snapshot["seq"] if self.admitted else None
+                await self.send_frame(snapshot)
+            if self.admitted:
+                await self._enter_hub()
+        finally:
+            if holding:
+                self._release()
 
     async def room_kick(self, message: dict[str, Any]) -> None:
         """Removed from the group, or logged out: close within the second."""
@@ -313,5 +399,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.close(code=int(message.get("code", FORBIDDEN)))
 
 
-def max_frame_bytes() -> int:
-    return int(settings.HEARTH["FRAME_MAX_BYTES"])
+HANDLERS: dict[str, Handler] = {
+    "join": RoomConsumer.on_join,
+    "resume": RoomConsumer.on_resume,
+    "ping": RoomConsumer.on_ping,
+    "chat.send": RoomConsumer.on_chat,
+    "reaction": RoomConsumer.on_reaction,
+    "checkin": RoomConsumer.on_checkin,
+    "moment": RoomConsumer.on_moment,
+    "alert.ack": RoomConsumer.on_alert_ack,
+    **dict.fromkeys(protocol.ACTION_TYPES, RoomConsumer.on_action),
+}

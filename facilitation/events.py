@@ -52,7 +52,12 @@ def _send(group: str, message: dict[str, Any]) -> None:
 def publish(room: LiveRoom, event: RoomEvent) -> None:
     """Broadcast a stored public event to everyone admitted, after commit."""
     text = dumps(event_frame(event))
-    message = {"type": "room.event", "seq": event.seq, "text": text}
+    message = {
+        "type": "room.event",
+        "meeting_id": room.meeting_id,
+        "seq": event.seq,
+        "text": text,
+    }
     transaction.on_commit(lambda: _send(room.group_name, message))
 
 

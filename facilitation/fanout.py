@@ -1,0 +1,131 @@
+"""Room fan-out: one channel-layer subscription per room per process.
+
+The plain Channels pattern puts every socket in the room's group, so every
+event costs one channel-layer message (and, on Redis, one round trip) per
+recipient. Here each server process has one hub channel; the hub joins the
+room's group once when the first local socket of that room arrives, and
+writes each event's already-encoded text to every local socket of the room.
+The per-recipient work left is a queue append and the socket write.
+
+The hub holds no room state: it is only a delivery path. Sequence numbers,
+gap filling and resume still come from the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import weakref
+from collections.abc import Iterable
+from typing import Protocol
+
+from channels.layers import get_channel_layer
+
+log = logging.getLogger("hearth.room")
+
+# Re-join groups well before the channel layer's group expiry.
+REFRESH_SECONDS = 15 * 60
+
+
+class Subscriber(Protocol):
+    def offer(self, seq: int, text: str) -> None: ...
+
+
+class RoomHub:
+    """Per event loop (so per process in production)."""
+
+    def __init__(self) -> None:
+        self.layer = get_channel_layer()
+        self.channel: str | None = None
+        self.rooms: dict[int, set[Subscriber]] = {}
+        self.pump: asyncio.Task[None] | None = None
+        self.joined_at: dict[int, float] = {}
+        self._lock = asyncio.Lock()
+
+    async def _ensure_channel(self) -> str:
+        if self.channel is None:
+            self.channel = await self.layer.new_channel(prefix="hub")
+            self.pump = asyncio.create_task(self._run(), name="room-hub")
+        return self.channel
+
+    async def join(self, meeting_id: int, subscriber: Subscriber) -> None:
+        async with self._lock:
+            channel = await self._ensure_channel()
+            local = self.rooms.setdefault(meeting_id, set())
+            if not local:
+                await self.layer.group_add(_group(meeting_id), channel)
+                self.joined_at[meeting_id] = time.monotonic()
+            local.add(subscriber)
+
+    async def leave(self, meeting_id: int, subscriber: Subscriber) -> None:
+        async with self._lock:
+            local = self.rooms.get(meeting_id)
+            if not local:
+                return
+            local.discard(subscriber)
+            if not local and self.channel is not None:
+                del self.rooms[meeting_id]
+                self.joined_at.pop(meeting_id, None)
+                await self.layer.group_discard(_group(meeting_id), self.channel)
+
+    async def _refresh(self) -> None:
+        now = time.monotonic()
+        for meeting_id, since in list(self.joined_at.items()):
+            if now - since > REFRESH_SECONDS and self.channel is not None:
+                await self.layer.group_add(_group(meeting_id), self.channel)
+                self.joined_at[meeting_id] = now
+
+    async def _run(self) -> None:
+        assert self.channel is not None
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The layer (Redis) is down: back off; clients resume by seq.
+                log.exception("room hub receive failed")
+                await asyncio.sleep(1)
+                continue
+            if message.get("type") == "room.event":
+                self.dispatch(message["meeting_id"], message["seq"], message["text"])
+            await self._refresh()
+
+    def dispatch(self, meeting_id: int, seq: int, text: str) -> None:
+        for subscriber in tuple(self.rooms.get(meeting_id, ())):
+            subscriber.offer(seq, text)
+
+    def subscribers(self, meeting_id: int) -> Iterable[Subscriber]:
+        return tuple(self.rooms.get(meeting_id, ()))
+
+
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RoomHub] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def hub() -> RoomHub:
+    loop = asyncio.get_running_loop()
+    found = _hubs.get(loop)
+    if found is None:
+        found = _hubs[loop] = RoomHub()
+    return found
+
+
+def _group(meeting_id: int) -> str:
+    return f"room.{meeting_id}"
+
+
+async def close_hub() -> None:
+    """Stop this loop's hub (tests; a server shutting down)."""
+    loop = asyncio.get_running_loop()
+    found = _hubs.pop(loop, None)
+    if found is not None and found.pump is not None:
+        found.pump.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await found.pump
+
+
+__all__ = ["RoomHub", "Subscriber", "close_hub", "hub"]
