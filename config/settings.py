@@ -117,6 +117,10 @@ else:
     # Under ASGI, persistent connections leak across event-loop threads;
     # Django's docs advise CONN_MAX_AGE=0 there (use a pooler like PgBouncer).
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # One test database per test process, so parallel runs never collide.
+    DATABASES["default"]["TEST"] = {
+        "NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"
+    }
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -357,3 +361,7 @@ HEARTH = {
     "SUMMARY_DELAY_MINUTES": env.int("HEARTH_SUMMARY_DELAY_MINUTES", default=24 * 60),
     "RETENTION_DAYS": env.int("HEARTH_RETENTION_DAYS", default=30),
 }
+
+# Who is emailed at once when an imminent-risk alert fires with no
+# facilitator in the room, besides the group's facilitators (docs/safety.md).
+HEARTH_SAFETY_CONTACTS = env.list("HEARTH_SAFETY_CONTACTS", default=[])

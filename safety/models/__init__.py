@@ -1,0 +1,33 @@
+"""Safety records: care directory, word rules, moderation, guidelines, audit."""
+
+from .audit import AuditLog, ImmutableRecordError
+from .care import CareResource, PinnedResource, ResourceKind
+from .guidelines import GuidelinesAcceptance, GuidelinesVersion
+from .moderation import (
+    AlertTier,
+    GroupSafetyPolicy,
+    HeldMessage,
+    Mute,
+    Report,
+    SafetyAlert,
+)
+from .rules import FilterAction, WordAllow, WordRule
+
+__all__ = [
+    "AlertTier",
+    "AuditLog",
+    "CareResource",
+    "FilterAction",
+    "GroupSafetyPolicy",
+    "GuidelinesAcceptance",
+    "GuidelinesVersion",
+    "HeldMessage",
+    "ImmutableRecordError",
+    "Mute",
+    "PinnedResource",
+    "Report",
+    "ResourceKind",
+    "SafetyAlert",
+    "WordAllow",
+    "WordRule",
+]

@@ -1,0 +1,71 @@
+"""Safety services: the Python interface the room and views call.
+
+See docs/safety.md for the semantics of each; all are keyword-only.
+"""
+
+from .access import can_moderate, moderated_groups, require_moderator
+from .alerts import (
+    acknowledge_alert,
+    alert_facilitators,
+    escalate_unacknowledged,
+    record_screening,
+    send_alert_emails,
+)
+from .assess import Assessment, assess_message
+from .audit import audit
+from .care import (
+    CrisisCard,
+    crisis_card,
+    pin_resource,
+    pinned_resources,
+    resource_data,
+    resources_for,
+    unpin_resource,
+)
+from .guidelines import accept_guidelines, needs_acceptance, record_guidelines
+from .moderation import (
+    HeldDecision,
+    ReportOutcome,
+    active_mute,
+    decide_held,
+    hold_message,
+    mute_member,
+    record_blocked_message,
+    report_message,
+    resolve_report,
+    unmute_member,
+)
+
+__all__ = [
+    "Assessment",
+    "CrisisCard",
+    "HeldDecision",
+    "ReportOutcome",
+    "accept_guidelines",
+    "acknowledge_alert",
+    "active_mute",
+    "alert_facilitators",
+    "assess_message",
+    "audit",
+    "can_moderate",
+    "crisis_card",
+    "decide_held",
+    "escalate_unacknowledged",
+    "hold_message",
+    "moderated_groups",
+    "mute_member",
+    "needs_acceptance",
+    "pin_resource",
+    "pinned_resources",
+    "record_blocked_message",
+    "record_guidelines",
+    "record_screening",
+    "report_message",
+    "require_moderator",
+    "resolve_report",
+    "resource_data",
+    "resources_for",
+    "send_alert_emails",
+    "unmute_member",
+    "unpin_resource",
+]

@@ -1,0 +1,190 @@
+"""The one call the room makes for each message or reflection."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from groups.models import Meeting, SupportGroup
+from safety.filters import ALLOW, FilterResult, check_words
+from safety.models import GroupSafetyPolicy, HeldMessage, Mute, SafetyAlert
+from safety.notices import render_notice
+from safety.screening import Result, Tier, screen
+
+from .alerts import alert_facilitators, record_screening
+from .care import CrisisCard, country_code, crisis_card
+from .moderation import hold_message, record_blocked_message
+
+log = logging.getLogger(__name__)
+
+Action = Literal["deliver", "deliver_with_note", "hold", "block"]
+ALWAYS_HELD: tuple[str, ...] = ("method", "imminent")
+SCREENING_ERROR = ("screening.error",)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What to do with one message, and what was already recorded."""
+
+    action: Action
+    tier: Tier
+    reasons: tuple[str, ...]  # screening rule ids
+    filter: FilterResult
+    # Send privately to the sender in the same round-trip (tier != none).
+    card: CrisisCard | None
+    # A line for the sender: why it was blocked or held ("" when delivered).
+    notice: str
+    held: HeldMessage | None
+    alert: SafetyAlert | None
+    # A mute this very message triggered (the strike ladder), if any.
+    muted: Mute | None
+
+    @property
+    def delivered(self) -> bool:
+        return self.action in ("deliver", "deliver_with_note")
+
+
+def concern_action(group: SupportGroup) -> str:
+    policy = GroupSafetyPolicy.objects.filter(group=group).first()
+    return policy.concern_action if policy else GroupSafetyPolicy.ConcernAction.DELIVER
+
+
+def _screen(text: str, *, group: SupportGroup, author: Any) -> Result:
+    try:
+        return screen(text)
+    except Exception:
+        # Never let a screener bug silence the safety path: treat it as a
+        # concern (resources to the sender, a facilitator looks).
+        log.exception("screening failed group=%s user=%s", group.pk, author.pk)
+        return Result("concern", SCREENING_ERROR)
+
+
+def _filter(text: str, language: str, group: SupportGroup) -> FilterResult:
+    try:
+        return check_words(text, language=language)
+    except Exception:
+        log.exception("word filter failed group=%s", group.pk)
+        return ALLOW
+
+
+def assess_message(
+    *,
+    group: SupportGroup,
+    author: Any,
+    text: str,
+    facilitators_connected: bool,
+    meeting: Meeting | None = None,
+    country: str | None = None,
+    language: str = "en",
+    client_msg_id: str = "",
+    source: Literal["chat", "reflection"] = "chat",
+) -> Assessment:
+    """Screen and filter one message before it is stored or broadcast, and
+    record what safety needs (held message, alert, strikes, audit).
+
+    Call it inside the transaction that appends the room event, and store
+    and broadcast the message only when `.delivered` (with a content note
+    for "deliver_with_note"). Send `.card` (if any) and `.notice` (if any)
+    to the sender alone. Nothing here needs Celery or the channel layer.
+
+    Policy (DESIGN.md): method and imminent are held; concern and third
+    party follow the group's policy (deliver by default); a word-filter
+    block stops the message and counts a strike (three in six hours: a
+    24-hour mute), except that crisis messages are held instead so a
+    facilitator sees them; hold holds; flag delivers and alerts. A
+    reflection (`source="reflection"`) is never held or filtered: its
+    author gets the card, and only method and imminent tiers alert.
+    `country` defaults to the author's, then the group's region.
+    """
+    result = _screen(text, group=group, author=author)
+    tier = result.tier
+    reflection = source == "reflection"
+    verdict = ALLOW if reflection else _filter(text, language, group)
+    record_screening(
+        group=group, subject=author, result=result, meeting=meeting, source=source
+    )
+
+    action: Action = "deliver"
+    if not reflection:
+        if tier in ALWAYS_HELD:
+            action = "hold"
+        elif tier in ("concern", "third_party"):
+            policy = concern_action(group)
+            if policy == GroupSafetyPolicy.ConcernAction.HOLD:
+                action = "hold"
+            elif policy == GroupSafetyPolicy.ConcernAction.NOTE:
+                action = "deliver_with_note"
+        if result.reasons == SCREENING_ERROR:
+            action = "hold"  # unscreened text waits for a person
+        if verdict.action == "block":
+            action = "hold" if tier in ALWAYS_HELD else "block"
+        elif verdict.action == "hold":
+            action = "hold"
+
+    held = None
+    if action == "hold":
+        held = hold_message(
+            group=group,
+            author=author,
+            text=text,
+            tier=tier,
+            reasons=result.reasons,
+            filter_rule_ids=verdict.rule_ids,
+            meeting=meeting,
+            client_msg_id=client_msg_id,
+            source=source,
+        )
+    muted = None
+    if action == "block":
+        muted = record_blocked_message(
+            group=group, author=author, rule_ids=verdict.rule_ids
+        )
+
+    alert = None
+    alert_tier: str = tier if tier != "none" else ""
+    if reflection and tier not in ALWAYS_HELD:
+        alert_tier = ""
+    if not alert_tier and verdict.action == "flag":
+        alert_tier = "flag"
+    if alert_tier:
+        alert = alert_facilitators(
+            group=group,
+            subject=author,
+            tier=alert_tier,
+            reasons=result.reasons
+            if alert_tier != "flag"
+            else [f"word_rule.{i}" for i in verdict.rule_ids],
+            facilitators_connected=facilitators_connected,
+            meeting=meeting,
+            source=source,
+            held=held,
+        )
+
+    card = None
+    if tier != "none":
+        place = (
+            country_code(country)
+            or country_code(getattr(author, "country", ""))
+            or country_code(group.region)
+        )
+        card = crisis_card(place, tier, group=group, held=action == "hold")
+
+    notice = ""
+    if action == "block":
+        notice = render_notice("blocked", explanation=verdict.explanation_for_sender)
+    elif action == "hold" and tier not in ALWAYS_HELD:
+        notice = render_notice("held", explanation=verdict.explanation_for_sender)
+    if muted is not None:
+        notice = f"{notice} {render_notice('muted', until=muted.until)}".strip()
+    return Assessment(
+        action=action,
+        tier=tier,
+        reasons=result.reasons,
+        filter=verdict,
+        card=card,
+        notice=notice,
+        held=held,
+        alert=alert,
+        muted=muted,
+    )
