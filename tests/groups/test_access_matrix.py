@@ -248,6 +248,7 @@ def _route_names() -> set[str]:
                     "admin",
                     "prompts",
                     "facilitation",
+                    "safety",
                     "reminders",
                     "journal",
                 ) or "allauth" in str(pattern.urlconf_name):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -16,6 +17,11 @@ CASES = json.loads((Path(__file__).parent / "screening_cases.json").read_text())
     "cases"
 ]
 RISK_TIERS = [t for t in TIERS if t != "none"]
+
+
+def _say(*parts: object) -> None:
+    """Report lines in the test output (the precision/recall table)."""
+    sys.stdout.write(" ".join(str(p) for p in parts) + "\n")
 
 
 def test_the_data_set_is_big_enough() -> None:
@@ -50,16 +56,16 @@ def test_precision_and_recall_per_tier(capsys: pytest.CaptureFixture[str]) -> No
     stats, wrong = _table()
     exact = 1 - len(wrong) / len(CASES)
     with capsys.disabled():
-        print("\n\ncrisis screener on tests/safety/screening_cases.json")
-        print(f"{'tier':<12} {'n':>4} {'precision':>10} {'recall':>8}")
+        _say("\n\ncrisis screener on tests/safety/screening_cases.json")
+        _say(f"{'tier':<12} {'n':>4} {'precision':>10} {'recall':>8}")
         for tier, row in stats.items():
-            print(
+            _say(
                 f"{tier:<12} {int(row['support']):>4} "
                 f"{row['precision']:>10.3f} {row['recall']:>8.3f}"
             )
-        print(f"exact tier on {len(CASES)} sentences: {exact:.3f}")
+        _say(f"exact tier on {len(CASES)} sentences: {exact:.3f}")
         for want, got, text in wrong:
-            print(f"  expected {want}, got {got}: {text}")
+            _say(f"  expected {want}, got {got}: {text}")
     overall = stats["any risk"]
     assert overall["precision"] >= 0.9
     assert overall["recall"] >= 0.9
@@ -91,8 +97,9 @@ def test_every_listed_imminent_case_is_caught() -> None:
         "i want to k.i.l.l myself",
         "i want to ki\u200bll my\u200dself",
         "i want to kill\u202e myself",
-        "i want to kіll myself",  # Cyrillic і
-        "ｉ ｗａｎｔ ｔｏ ｋｉｌｌ ｍｙｓｅｌｆ",
+        "i want to k\u0456ll myself",  # Cyrillic i
+        "\uff49 \uff57\uff41\uff4e\uff54 \uff54\uff4f \uff4b\uff49\uff4c\uff4c "
+        "\uff4d\uff59\uff53\uff45\uff4c\uff46",  # full-width letters
         "i wanna kill myslef",
         "i want to unalive myself",
         "i want to kms",
@@ -150,7 +157,7 @@ def test_typical_messages_take_well_under_a_millisecond() -> None:
     mean = statistics.mean(timings)
     median = statistics.median(timings)
     p99 = sorted(timings)[int(len(timings) * 0.99)]
-    print(
+    _say(
         f"\nscreen(): mean {mean * 1e6:.0f} µs, median {median * 1e6:.0f} µs, "
         f"p99 {p99 * 1e6:.0f} µs over {len(timings)} calls"
     )
@@ -183,26 +190,27 @@ ADVERSARIAL = [
 
 @pytest.mark.parametrize("text", ADVERSARIAL, ids=lambda t: f"{t[:12]!r}x{len(t)}")
 def test_adversarial_8kb_strings_stay_fast(text: str) -> None:
+    # Best of five: a loaded CI machine adds pauses that are not the
+    # screener's; catastrophic backtracking would show in every run.
     screen("warm up")
-    start = time.perf_counter()
-    screen(text)
-    elapsed = time.perf_counter() - start
+    elapsed = _best(text, runs=5)
     assert elapsed < 0.05, f"{elapsed * 1000:.1f} ms"
+
+
+def _best(text: str, runs: int = 3) -> float:
+    timings = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        screen(text)
+        timings.append(time.perf_counter() - start)
+    return min(timings)
 
 
 def test_time_grows_linearly_with_length() -> None:
     unit = "i want to die tonight but years ago not really "
     screen(unit)
 
-    def best(text: str) -> float:
-        runs = []
-        for _ in range(3):
-            start = time.perf_counter()
-            screen(text)
-            runs.append(time.perf_counter() - start)
-        return min(runs)
-
-    small, large = best(unit * 40), best(unit * 160)
+    small, large = _best(unit * 40, runs=5), _best(unit * 160, runs=5)
     assert large < small * 4 * 2.5  # linear, with room for noise
 
 

@@ -1,0 +1,124 @@
+"""M-24: every system text the safety app writes carries a resource line and
+a hope line, and none of the blocked method terms."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import pytest
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from safety.notices import render_notice
+from safety.services import crisis_card
+from tests.factories import MembershipFactory
+
+DATA = Path(__file__).parent / "data"
+BLOCKED = [
+    line.strip().lower()
+    for line in (DATA / "blocked_terms.txt").read_text().splitlines()
+    if line.strip() and not line.startswith("#")
+]
+MARKERS = json.loads((DATA / "safe_text_markers.json").read_text())
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "safety"
+
+
+def _check(text: str, where: str) -> None:
+    low = " ".join(html.unescape(text).lower().split()).replace("\u2019", "'")
+    assert any(m in low for m in MARKERS["hope"]), f"{where}: no line of hope"
+    assert any(m in low for m in MARKERS["resource"]), f"{where}: no way to get help"
+    for term in BLOCKED:
+        assert not re.search(rf"\b{re.escape(term)}\b", low), f"{where}: {term!r}"
+
+
+def _cards() -> list[tuple[str, dict[str, object]]]:
+    return [
+        (f"{tier}/{country}", crisis_card(country, tier))  # type: ignore[misc]
+        for tier in ("concern", "method", "imminent", "third_party")
+        for country in ("US", "GB", "IE", "AU", None)
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("resources")
+def test_crisis_cards_as_data_and_as_html() -> None:
+    for where, card in _cards():
+        words = (
+            " ".join(str(card[k]) for k in ("title", "hope", "body", "notice"))
+            + " "
+            + card["emergency"]["text"]
+            + " "
+            + str(card["more_url"])
+        )  # type: ignore[index]
+        _check(words, where)
+        page = render_to_string("safety/_crisis_card.html", {"card": card})
+        _check(page, where + " html")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "kind", ["blocked", "held", "muted", "report_received", "report_resolved"]
+)
+def test_notices(kind: str) -> None:
+    text = render_notice(kind, explanation="", until=timezone.now(), outcome="hidden")  # type: ignore[arg-type]
+    _check(text, kind)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("escalation", [False, True])
+@pytest.mark.parametrize("suffix", ["txt", "html"])
+def test_alert_emails(suffix: str, escalation: bool) -> None:
+    from safety.models import SafetyAlert
+
+    membership = MembershipFactory()
+    alert = SafetyAlert.objects.create(
+        group=membership.group, subject=membership.user, tier="imminent"
+    )
+    text = render_to_string(
+        f"safety/email/alert.{suffix}",
+        {
+            "alert": alert,
+            "group": alert.group,
+            "tier_label": alert.get_tier_display(),
+            "queue_url": "https://hearth.example/moderation/",
+            "support_url": "https://hearth.example/support/",
+            "escalation": escalation,
+            "site_url": "https://hearth.example",
+        },
+    )
+    _check(text, f"alert.{suffix}")
+
+
+def test_every_safety_template_file_is_checked_somewhere() -> None:
+    """New system templates must be added to a test above."""
+    covered = {
+        "_crisis_card.html",
+        "email/alert.txt",
+        "email/alert.html",
+        *(
+            f"notices/{n}.txt"
+            for n in ("blocked", "held", "muted", "report_received", "report_resolved")
+        ),
+    }
+    pages = {
+        "_resource.html",
+        "support.html",
+        "my_reports.html",
+        "queue.html",
+        "group_support.html",
+        "guidelines_accept.html",
+    }
+    found = {str(p.relative_to(TEMPLATES)) for p in TEMPLATES.rglob("*.*")}
+    assert found == covered | pages
+
+
+@pytest.mark.parametrize(
+    "name", ["_crisis_card.html", "notices/blocked.txt", "email/alert.txt"]
+)
+def test_template_sources_hold_no_blocked_terms(name: str) -> None:
+    low = (TEMPLATES / name).read_text().lower()
+    for term in BLOCKED:
+        assert not re.search(rf"\b{re.escape(term)}\b", low), term
