@@ -132,8 +132,9 @@ def main() -> int:
         recorded = Delivery.objects.count()
         with connection.execute_wrapper(queries := QueryCount()):
             began = time.perf_counter()
-            ids = dispatch_due(timezone.now())
-            enqueue(ids)
+            # The sweep hands out at most DISPATCH_LIMIT ids per pass.
+            while ids := dispatch_due(timezone.now()):
+                enqueue(ids)
             results.append(
                 ("dispatch + send", time.perf_counter() - began, len(queries))
             )
