@@ -46,7 +46,9 @@ class RoomHub:
 
     async def _ensure_channel(self) -> str:
         if self.channel is None:
-            self.channel = await self.layer.new_channel(prefix="hub")
+            # The default prefix: channels_redis multiplexes every process-local
+            # channel of one prefix over a single Redis list per process.
+            self.channel = await self.layer.new_channel()
             self.pump = asyncio.create_task(self._run(), name="room-hub")
         return self.channel
 
