@@ -358,7 +358,7 @@ def _load_rows(section: dict[str, Any]) -> list[list[Any]]:
         if result is None:
             continue
         if "error" in result:
-            rows.append([kind, "error", result["error"][:100], *[""] * 7])
+            rows.append([kind, "error", result["error"][:100], *[""] * 8])
             continue
         for rate, point in result.get("points", {}).items():
             lat, every = point["latency_us"], point["everyone_us"]
@@ -372,6 +372,7 @@ def _load_rows(section: dict[str, Any]) -> list[list[Any]]:
                     rate,
                     point["deliveries"],
                     cpu,
+                    point.get("net_cpu_us_per_delivery"),
                     _ms(lat["p50"]),
                     _ms(lat["p99"]),
                     _ms(lat["max"]),
@@ -389,6 +390,7 @@ LOAD_HEAD = [
     "msg/s",
     "deliveries",
     "server CPU µs/delivery",
+    "net of idle µs",
     "p50 ms",
     "p99 ms",
     "max ms",

@@ -138,6 +138,7 @@ def room_load(
                 tag=tag,
                 client_processes=client_processes,
             ) as run:
+                run.measure_idle()
                 points: dict[str, Any] = {}
                 number = 0
                 for _repeat in range(profile.repeats):
@@ -216,6 +217,7 @@ def many_rooms(ctx: Context, profile: Profile) -> Section:
                 servers=2,
                 client_processes=1,
             ) as run:
+                run.measure_idle()
                 point = run.point(0, rate=1, duration=profile.s3_seconds, drain=3)
                 point["per_worker_deliveries_per_second"] = round(
                     point["deliveries_per_second"] / 2, 1
