@@ -59,6 +59,7 @@ def record_screening(
     )
 
 
+@transaction.atomic
 def alert_facilitators(
     *,
     group: SupportGroup,
