@@ -21,9 +21,39 @@ _URL = re.compile(
     re.IGNORECASE,
 )
 _DIGITS = re.compile(r"\d")
-# Letters that render as nothing (Hangul fillers, braille blank): a name
-# made with them can pass for another person's, or look empty.
-_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
+# Code points that render as nothing (Unicode's default-ignorable set, plus
+# the braille blank): a name made with them can pass for another person's,
+# or look empty.
+_IGNORABLE_RANGES = (
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x061C, 0x061C),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x206F),
+    (0x2800, 0x2800),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+)
+
+
+def _invisible(ch: str) -> bool:
+    code = ord(ch)
+    if any(low <= code <= high for low, high in _IGNORABLE_RANGES):
+        return True
+    category = unicodedata.category(ch)
+    return category in ("Cf", "Co", "Cs", "Cn", "Zl", "Zp") or (
+        category == "Zs" and ch != " "
+    )
 _PUNCTUATION = frozenset(" .'-_")
 # Words that would let a name pass for a role, staff or a crisis service.
 _RESERVED = (
@@ -150,7 +180,7 @@ def validate_display_name(value: str) -> None:
             "That looks like a phone number; please choose a pseudonym instead.",
             code="phone",
         )
-    if any(ch in _BLANK_LETTERS for ch in name):
+    if any(_invisible(ch) for ch in name):
         raise ValidationError(
             "The name contains invisible characters.", code="invisible"
         )
