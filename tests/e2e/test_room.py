@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -81,6 +81,15 @@ def manage_shell(server: HearthServer, code: str) -> str:
 def session_with_plan(server: HearthServer, which: int) -> int:
     """-1: the demo's one-off drop-in; 0, 1, …: the weekly circle's next ones."""
     return int(manage_shell(server, SETUP.format(which=which)))
+
+
+@pytest.fixture(autouse=True)
+def patient_expect() -> Iterator[None]:
+    """Room events cross two browsers, a server and SQLite; on a busy CI
+    machine 5 s is too tight for that round trip."""
+    expect.set_options(timeout=15_000)
+    yield
+    expect.set_options(timeout=5_000)  # Playwright's default
 
 
 class Console:
@@ -456,7 +465,8 @@ def test_the_room_resumes_without_gaps_or_repeats(
     box = member.get_by_label("Message to the group")
     error = member.locator("#composer-error")
     send_button = member.get_by_role("button", name="Send", exact=True)
-    for n in range(15):
+    # (The server counts in fixed 10-second windows: keep going until refused.)
+    for n in range(80):
         box.fill(f"quick {n}")
         send_button.click()
         # Either the ack empties the box or an error says why it didn't.
@@ -467,21 +477,31 @@ def test_the_room_resumes_without_gaps_or_repeats(
                 " || document.getElementById('composer-error').textContent !== ''"
             ),
             timeout=10,
+            interval=0.02,
         )
         if error.inner_text():
             break
     expect(error).to_contain_text(re.compile(r"You can send again in \d+ seconds?\."))
     expect(box).to_have_value(re.compile(r"^quick \d+$"))
     shots(member, "member sending too fast")
-    for _ in range(2):  # three refusals in a row mute and tell the facilitators
+    # Three refusals within five minutes mute and tell the facilitators. The
+    # bucket refills as time passes, so keep going until the mute lands.
+    alerts = fac.locator("#fac-alerts li")
+    for n in range(40):
+        if alerts.count():
+            break
+        if not box.input_value():
+            box.fill(f"again {n}")
         expect(send_button).to_be_enabled()
         send_button.click()
     expect(fac.locator("#fac-alerts")).to_contain_text("sending messages too fast")
     expect(member.locator("#chat-log")).not_to_contain_text("too fast")
+    if not box.input_value():
+        box.fill("one more")
     expect(send_button).to_be_enabled()
     send_button.click()
     expect(error).to_contain_text("You can write again at")
-    expect(box).to_have_value(re.compile(r"^quick \d+$"))
+    expect(box).not_to_have_value("")
     shots(fac, "facilitator gets a flood alert")
     fac.locator("#fac-alerts").get_by_role(
         "button", name=re.compile("^Dismiss")
