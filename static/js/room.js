@@ -24,6 +24,8 @@ const STATUS_WORDS = {
 };
 const ROLE_WORDS = { facilitator: "Facilitator", cofacilitator: "Co-facilitator" };
 const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
+// Phones have no Shift+Enter: there Enter starts a new line and Send sends.
+const touchFirst = window.matchMedia("(pointer: coarse)").matches;
 
 // ---------------------------------------------------------------- state ---
 
@@ -1224,12 +1226,13 @@ function wire() {
     sendChat();
   });
   byId("composer-text").addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && !touchFirst) {
       event.preventDefault();
       sendChat();
     }
   });
   byId("composer-text").addEventListener("input", updateCount);
+  if (touchFirst) byId("composer-hint").firstChild.textContent = "Press Send to share your message. ";
   byId("hand-btn").addEventListener("click", () => toggleHand(false));
   byId("pass-btn").addEventListener("click", () => pass(false));
   byId("moment-btn").addEventListener("click", () => {

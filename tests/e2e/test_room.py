@@ -197,8 +197,16 @@ def test_a_small_session_end_to_end(
     expect(fac.locator("#people-list")).to_contain_text(MEMBER_NAME)
 
     # Both write; both read. Markup arrives as text, never as HTML.
-    send_chat(member, "Hello everyone, glad to be here.", with_enter=True)
-    send_chat(fac, "Welcome, River. <b>Take your time.</b>")
+    send_chat(member, "Hello everyone, glad to be here.")
+    # On a phone Enter starts a new line (no Shift key there); Send sends.
+    box = member.get_by_label("Message to the group")
+    box.fill("Two lines")
+    box.press("Enter")
+    box.press_sequentially("from a phone")
+    expect(box).to_have_value("Two lines\nfrom a phone")
+    member.get_by_role("button", name="Send", exact=True).click()
+    expect(fac.locator("#chat-log")).to_contain_text("Two lines\nfrom a phone")
+    send_chat(fac, "Welcome, River. <b>Take your time.</b>", with_enter=True)
     for page in (fac, member):
         expect(page.locator("#chat-log")).to_contain_text(
             "Hello everyone, glad to be here."
