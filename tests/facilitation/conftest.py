@@ -13,8 +13,9 @@ from importlib import import_module
 from typing import Any
 
 import pytest
+from channels import DEFAULT_CHANNEL_LAYER
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import channel_layers, get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -228,9 +229,11 @@ async def sockets(
     """`await sockets(user, meeting)` opens a connected, not yet joined tab;
     every tab is closed at teardown."""
     opened: list[Socket] = []
+    # A fresh channel layer in this test's event loop: channels_redis keeps
+    # asyncio locks that cannot cross loops, and in-memory groups must not
+    # leak from one test into the next.
+    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
     layer = get_channel_layer()
-    if hasattr(layer, "flush") and "InMemory" in type(layer).__name__:
-        await layer.flush()
 
     async def open_socket(
         user: Any,
@@ -266,6 +269,9 @@ async def sockets(
             # The application may have stopped already (or been cancelled).
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await socket.disconnect()
+    if hasattr(layer, "close_pools"):
+        await layer.close_pools()
+    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ def bad_frames(meeting_id: int) -> list[tuple[str, Any, str]]:
         ("number", "123", "bad_shape"),
         ("no type", "{}", "bad_shape"),
         ("unknown type", {"type": "send", "text": "hi"}, "unknown_type"),
-        ("internal type", {"type": "member.remove", "user_id": 1}, "unknown_type"),
+        ("internal type", {"type": "member.leave", "user_id": 1}, "unknown_type"),
         ("missing text", chat, "missing_field"),
         ("text not a string", {**chat, "text": ["hi"]}, "bad_field"),
         (
