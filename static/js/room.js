@@ -123,6 +123,8 @@ function setText(id, text) {
 // control is found again by its data-focus-key after the redraw.
 function replaceKeepingFocus(container, nodes) {
   if (!container) return;
+  // Unchanged: leave the DOM (and a screen reader's place) alone.
+  if (nodes.map((node) => node.outerHTML).join("") === container.innerHTML) return;
   const active = document.activeElement;
   const key = active && container.contains(active) ? active.dataset.focusKey : null;
   container.replaceChildren(...nodes);

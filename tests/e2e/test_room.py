@@ -111,9 +111,18 @@ class Console:
         return page
 
 
+def accept_guidelines_if_asked(page: Page) -> None:
+    """Everyone accepts the group's current guidelines before entering."""
+    page.wait_for_load_state()
+    if "/guidelines/accept/" in page.url:
+        page.get_by_role("button", name="I accept these guidelines").click()
+        page.wait_for_url(re.compile(r"/sessions/\d+/room/$"))
+
+
 def open_room(page: Page, email: str, meeting_id: int) -> None:
     log_in(page, email, PASSWORD)
     page.goto(f"/sessions/{meeting_id}/room/")
+    accept_guidelines_if_asked(page)
     # STACK.md: wait for the room's own "Connected" before doing anything.
     expect(page.locator("#connection")).to_have_text("Connected")
 
@@ -168,6 +177,7 @@ def test_a_small_session_end_to_end(
     log_in(member, MEMBER, PASSWORD)
     member.goto(f"/sessions/{meeting_id}/")
     member.get_by_role("link", name="Join the live room").click()
+    accept_guidelines_if_asked(member)
     member.wait_for_url(f"**/sessions/{meeting_id}/room/")
     expect(member.locator("#connection")).to_have_text("Connected")
     expect(
