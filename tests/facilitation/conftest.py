@@ -23,7 +23,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 # Imported here, not in a test: get_asgi_application() re-runs logging setup,
 # which would drop caplog's handler in whichever test imported it first.
 from config.asgi import application
-from facilitation import ratelimit
+from facilitation import fanout, ratelimit
 from tests.factories import MeetingFactory, MembershipFactory
 
 ORIGIN = "http://127.0.0.1:8000"
@@ -269,6 +269,8 @@ async def sockets(
             # The application may have stopped already (or been cancelled).
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await socket.disconnect()
+    with contextlib.suppress(Exception):  # a pump that died already
+        await fanout.close_hub()
     if hasattr(layer, "close_pools"):
         await layer.close_pools()
     channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
