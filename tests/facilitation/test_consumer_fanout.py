@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from channels.layers import get_channel_layer
 
-from facilitation import events, fanout
+from facilitation import events
 from tests.facilitation.conftest import events_of, seat, stored_events
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -53,22 +53,37 @@ async def test_each_event_is_broadcast_once_whoever_listens(
     assert sent == [(f"room.{meeting.pk}", ack["seq"])]
 
 
-@pytest.mark.skipif(
-    "InMemory" not in type(get_channel_layer()).__name__,
-    reason="reads the in-memory layer's group table",
-)
 async def test_a_process_subscribes_to_a_room_once_and_leaves_with_the_last_socket(
-    sockets: Any, meeting: Any, facilitator: Any, member: Any
+    sockets: Any,
+    meeting: Any,
+    facilitator: Any,
+    member: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    fac, [ann] = await seat(sockets, meeting, facilitator, member)
     layer = get_channel_layer()
     group = f"room.{meeting.pk}"
-    hub = fanout.hub()
-    assert list(layer.groups[group]) == [hub.channel]
-    await ann.disconnect()
-    assert list(layer.groups[group]) == [hub.channel]
+    calls: list[tuple[str, str]] = []
+    add, discard = layer.group_add, layer.group_discard
+
+    async def group_add(name: str, channel: str) -> None:
+        calls.append(("add", name))
+        await add(name, channel)
+
+    async def group_discard(name: str, channel: str) -> None:
+        calls.append(("discard", name))
+        await discard(name, channel)
+
+    monkeypatch.setattr(layer, "group_add", group_add)
+    monkeypatch.setattr(layer, "group_discard", group_discard)
+    fac, tabs = await seat(sockets, meeting, facilitator, member)
+    second = await sockets(member, meeting)
+    await second.join()
+    assert [c for c in calls if c[1] == group] == [("add", group)]
+    for tab in [*tabs, second]:
+        await tab.disconnect()
+    assert [c for c in calls if c[1] == group] == [("add", group)]
     await fac.disconnect()
-    assert not layer.groups.get(group)
+    assert [c for c in calls if c[1] == group] == [("add", group), ("discard", group)]
 
 
 @pytest.mark.xfail(
