@@ -258,3 +258,35 @@ async def test_nobody_waiting_in_the_lobby_counts_as_present(
     )
     exists = database_sync_to_async(Attendance.objects.filter(user=member).exists)
     assert not await exists()
+
+
+@database_sync_to_async
+def age_connections(user: Any, seconds: int) -> int:
+    then = timezone.now() - dt.timedelta(seconds=seconds)
+    return RoomConnection.objects.filter(user=user).update(last_seen=then)
+
+
+async def test_sockets_of_a_dead_server_stop_counting_after_the_ttl(
+    sockets: Any, meeting: Any, member: Any, facilitator: Any
+) -> None:
+    fac, _ = await seat(sockets, meeting, facilitator, member)
+    for _ in range(4):
+        await sockets(member, meeting)
+    ttl = settings.HEARTH["PRESENCE_TTL_SECONDS"]
+    assert await age_connections(member, ttl + 5) == 5
+    assert member.pk not in (await fac.join())["present"]
+    sixth = await sockets(member, meeting)  # the stale five do not count
+    assert sixth.open
+
+
+async def test_ping_keeps_a_socket_present(
+    sockets: Any, meeting: Any, member: Any, facilitator: Any
+) -> None:
+    fac, [tab] = await seat(sockets, meeting, facilitator, member)
+    ttl = settings.HEARTH["PRESENCE_TTL_SECONDS"]
+    await age_connections(member, ttl - 5)
+    await tab.send({"type": "ping"})
+    assert await tab.recv() == {"type": "pong"}
+    row = await database_sync_to_async(RoomConnection.objects.get)(user=member)
+    assert (timezone.now() - row.last_seen).total_seconds() < 5
+    assert member.pk in (await fac.join())["present"]
