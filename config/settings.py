@@ -204,6 +204,9 @@ CELERY_BEAT_SCHEDULE = {
     # delivery, then sends; the database row is the source of truth.
     "reminders-sweep": {"task": "reminders.tasks.sweep", "schedule": 60.0},
     "chat-retention": {"task": "reminders.tasks.apply_retention", "schedule": 86400.0},
+    # Imminent-risk alerts nobody acknowledged are escalated to the site's
+    # safety contacts (safety/services/alerts.py).
+    "safety-escalate": {"task": "safety.tasks.escalate_alerts", "schedule": 60.0},
 }
 
 # --- Email ----------------------------------------------------------------

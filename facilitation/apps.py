@@ -6,4 +6,4 @@ class FacilitationConfig(AppConfig):
     verbose_name = "Live rooms"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401
+        from . import receivers, signals  # noqa: F401

@@ -25,7 +25,7 @@ from django.http import Http404
 from . import fanout, protocol
 from .events import dumps
 from .room import TransitionError
-from .services import control, messages, presence
+from .services import control, messages, moderation, presence
 from .services.presence import TooManyConnections
 from .services.rooms import Participant, participant
 
@@ -84,6 +84,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
             self.admitted = await database_sync_to_async(presence.connect)(
                 who=self.who, channel_name=self.channel_name
             )
+        except PermissionDenied:
+            log.info("room refused reason=removed room=%s user=%s", meeting_id, user.pk)
+            await self.close(code=FORBIDDEN)
+            return
         except TooManyConnections:
             log.info(
                 "room refused reason=too_many room=%s user=%s", meeting_id, user.pk
@@ -324,8 +328,65 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 "for": frame.type,
                 "client_msg_id": frame.ref,
                 "seq": sent.seq,
+                "status": sent.status,
             }
         )
+        # Private to the sender, in the same round trip as the ack.
+        if sent.card:
+            await self.send_frame({"type": "crisis_card", "card": sent.card})
+        if sent.notice:
+            await self.send_frame({"type": "notice", "text": sent.notice})
+
+    async def on_report(self, frame: protocol.Frame) -> None:
+        await database_sync_to_async(moderation.report)(
+            who=self.who,
+            seq=frame.fields["seq"],
+            reason=frame.fields["reason"],
+            note=frame.fields.get("note", ""),
+        )
+        await self.ack(frame, None)
+
+    async def on_hide(self, frame: protocol.Frame) -> None:
+        seq = await database_sync_to_async(moderation.hide)(
+            who=self.who, seq=frame.fields["seq"], hidden=frame.type == "message.hide"
+        )
+        await self.ack(frame, seq)
+
+    async def on_mute(self, frame: protocol.Frame) -> None:
+        until = await database_sync_to_async(moderation.mute)(
+            who=self.who,
+            user_id=frame.fields["user_id"],
+            minutes=frame.fields["minutes"],
+        )
+        await self.send_frame(
+            {"type": "ack", "for": frame.type, "seq": None, "until": until}
+        )
+
+    async def on_unmute(self, frame: protocol.Frame) -> None:
+        await database_sync_to_async(moderation.unmute)(
+            who=self.who, user_id=frame.fields["user_id"]
+        )
+        await self.ack(frame, None)
+
+    async def on_remove(self, frame: protocol.Frame) -> None:
+        seq = await database_sync_to_async(moderation.remove)(
+            who=self.who, user_id=frame.fields["user_id"], scope=frame.fields["scope"]
+        )
+        await self.ack(frame, seq)
+
+    async def on_held(self, frame: protocol.Frame) -> None:
+        await database_sync_to_async(moderation.decide_held)(
+            who=self.who,
+            held_id=frame.fields["held_id"],
+            approve=frame.fields["approve"],
+        )
+        await self.ack(frame, None)
+
+    async def on_safety_ack(self, frame: protocol.Frame) -> None:
+        await database_sync_to_async(moderation.acknowledge_safety_alert)(
+            who=self.who, alert_id=frame.fields["alert_id"]
+        )
+        await self.ack(frame, None)
 
     async def on_reaction(self, frame: protocol.Frame) -> None:
         seq = await database_sync_to_async(messages.react)(
@@ -369,6 +430,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if self.who.facilitates:
             self.enqueue(message["text"])
 
+    async def room_private(self, message: dict[str, Any]) -> None:
+        """A frame for this person only (mute notices)."""
+        if message.get("meeting_id") in (None, self.who.meeting_id):
+            await self.send_frame(message["frame"])
+
     async def room_refresh(self, message: dict[str, Any]) -> None:
         """Admission changed (admitted, room opened): send a fresh snapshot."""
         if message.get("meeting_id") != self.who.meeting_id:
@@ -392,6 +458,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
         group_id = message.get("group_id")
         if group_id is not None and group_id != self.who.group_id:
             return
+        meeting_id = message.get("meeting_id")
+        if meeting_id is not None and meeting_id != self.who.meeting_id:
+            return
         session_key = message.get("session_key")
         session = self.scope.get("session")
         if session_key and getattr(session, "session_key", None) != session_key:
@@ -408,5 +477,13 @@ HANDLERS: dict[str, Handler] = {
     "checkin": RoomConsumer.on_checkin,
     "moment": RoomConsumer.on_moment,
     "alert.ack": RoomConsumer.on_alert_ack,
+    "report": RoomConsumer.on_report,
+    "message.hide": RoomConsumer.on_hide,
+    "message.unhide": RoomConsumer.on_hide,
+    "member.mute": RoomConsumer.on_mute,
+    "member.unmute": RoomConsumer.on_unmute,
+    "member.remove": RoomConsumer.on_remove,
+    "held.decide": RoomConsumer.on_held,
+    "safety.ack": RoomConsumer.on_safety_ack,
     **dict.fromkeys(protocol.ACTION_TYPES, RoomConsumer.on_action),
 }

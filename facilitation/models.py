@@ -40,6 +40,7 @@ def initial_state() -> dict[str, Any]:
         "pinned": "",
         "locked": False,
         "auto_admit": False,
+        "removed": [],
     }
 
 

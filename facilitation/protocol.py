@@ -43,6 +43,15 @@ SCHEMAS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     "hand.raise": {},
     "hand.lower": {},
     "pass": {},
+    # Moderation (facilitation.services.moderation).
+    "report": {"seq": (_INT, True), "reason": (_STR, True), "note": (_STR, False)},
+    "message.hide": {"seq": (_INT, True)},
+    "message.unhide": {"seq": (_INT, True)},
+    "member.mute": {"user_id": (_INT, True), "minutes": (_INT, True)},
+    "member.unmute": {"user_id": (_INT, True)},
+    "member.remove": {"user_id": (_INT, True), "scope": (_STR, True)},
+    "held.decide": {"held_id": (_INT, True), "approve": (_BOOL, True)},
+    "safety.ack": {"alert_id": (_INT, True)},
 }
 ACTION_TYPES = tuple(
     name

@@ -1,12 +1,19 @@
 """Per-person limits kept in the shared cache (Redis in production), so a
-person with several sockets on several servers has one budget."""
+person with several sockets on several servers has one budget.
+
+If the cache is unreachable the limits fail open: a limiter outage must
+never stop a member's message (or its crisis screening) from going
+through."""
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
+
+log = logging.getLogger("hearth.room")
 
 
 @dataclass(frozen=True)
@@ -16,6 +23,14 @@ class Verdict:
 
 
 def _hit(key: str, window: int, limit: int, now: float) -> Verdict:
+    try:
+        return _count(key, window, limit, now)
+    except Exception:
+        log.warning("rate limiter unavailable; allowing")
+        return Verdict(True)
+
+
+def _count(key: str, window: int, limit: int, now: float) -> Verdict:
     bucket = int(now // window)
     name = f"rl:{key}:{window}:{bucket}"
     cache.add(name, 0, timeout=window + 5)
@@ -42,6 +57,14 @@ def check(
 
 def strike(key: str, *, window: int, now: float | None = None) -> int:
     """Count a breach; returns how many fell in the current window."""
+    try:
+        return _strike(key, window=window, now=now)
+    except Exception:
+        log.warning("rate limiter unavailable; not counting a strike")
+        return 0
+
+
+def _strike(key: str, *, window: int, now: float | None = None) -> int:
     now = time.time() if now is None else now
     name = f"strikes:{key}:{int(now // window)}"
     cache.add(name, 0, timeout=window + 5)
@@ -53,11 +76,17 @@ def strike(key: str, *, window: int, now: float | None = None) -> int:
 
 
 def mute(key: str, seconds: int) -> None:
-    cache.set(f"mute:{key}", int(time.time()) + seconds, timeout=seconds)
+    try:
+        cache.set(f"mute:{key}", int(time.time()) + seconds, timeout=seconds)
+    except Exception:
+        log.warning("rate limiter unavailable; flood mute not recorded")
 
 
 def muted_until(key: str) -> int | None:
-    until = cache.get(f"mute:{key}")
+    try:
+        until = cache.get(f"mute:{key}")
+    except Exception:
+        return None
     if until and int(until) > time.time():
         return int(until)
     return None

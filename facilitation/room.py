@@ -299,6 +299,7 @@ def _remove(
     s["lobby"] = [u for u in s["lobby"] if u != user_id]
     s["queue"] = [u for u in s["queue"] if u != user_id]
     s["admitted"] = [u for u in s["admitted"] if u != user_id]
+    s["removed"] = [*s.get("removed", []), user_id]
     if s["speaking"] == user_id:
         s["speaking"] = None
     return Outcome(s, "member.removed", {"user_id": user_id, **_queue_data(s)})

@@ -56,10 +56,27 @@ class SupportGroupFactory(factory.django.DjangoModelFactory):
 class MembershipFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Membership
+        skip_postgeneration_save = True
 
     group = factory.SubFactory(SupportGroupFactory)
     user = factory.SubFactory(UserFactory)
     role = Role.MEMBER
+
+    @factory.post_generation
+    def accepted_guidelines(
+        self, create: bool, extracted: object, **kwargs: object
+    ) -> None:
+        """Members have accepted the group's current guidelines unless a test
+        says otherwise (`accepted_guidelines=False`)."""
+        if not create or extracted is False:
+            return
+        from safety.models import GuidelinesAcceptance
+        from safety.services import record_guidelines
+
+        # Straight to the row: no audit entry, so tests that count audit
+        # rows see only what they caused.
+        version = record_guidelines(self.group)
+        GuidelinesAcceptance.objects.get_or_create(user=self.user, version=version)
 
 
 class MeetingFactory(factory.django.DjangoModelFactory):

@@ -12,9 +12,19 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import User
 from facilitation import events, ratelimit
-from facilitation.models import CheckIn, FacilitatorAlert, LiveRoom, RoomEvent
+from facilitation.models import (
+    CheckIn,
+    FacilitatorAlert,
+    LiveRoom,
+    RoomConnection,
+    RoomEvent,
+)
 from facilitation.room import TransitionError
+from groups.models import FACILITATING_ROLES, SupportGroup
+from safety import services as safety
+from safety.models import HeldMessage
 
 from .presence import checkin_summary, is_admitted
 from .rooms import Participant, append_event, locked_room, recheck
@@ -27,8 +37,15 @@ CHAT_STATUSES = ("open", "live", "paused")
 
 @dataclass(frozen=True)
 class Sent:
-    seq: int
+    """What became of a chat message. `seq` is None when it was not posted
+    (held for a facilitator, or blocked); `card` and `notice` go to the
+    sender alone, in the same round trip."""
+
+    seq: int | None
     duplicate: bool
+    status: str = "delivered"  # delivered, held, blocked
+    card: dict[str, Any] | None = None
+    notice: str = ""
 
 
 def clean_text(text: Any, *, limit: int) -> str:
@@ -114,60 +131,128 @@ def _require_in_room(room: LiveRoom, who: Participant) -> None:
 
 
 def send_chat(*, who: Participant, text: Any, client_msg_id: str) -> Sent:
-    """Store a chat message with the next sequence number and broadcast it.
+    """Screen a chat message, then store it with the next sequence number and
+    broadcast it, or hold it for a facilitator, or refuse it.
 
-    A resend with the same client id gets the original number back and is
-    not stored or broadcast again."""
+    Screening runs here, synchronously and before anything is stored, and
+    needs neither Celery nor the channel layer: a member at risk gets the
+    crisis card in the reply to this very frame. A resend with the same
+    client id gets the original answer and is not stored again."""
     who = recheck(who)
     body = clean_text(text, limit=settings.HEARTH["CHAT_MAX_CHARS"])
     if client_msg_id:
-        seq = (
-            RoomEvent.objects.filter(
-                room__meeting_id=who.meeting_id,
-                actor_id=who.user_id,
-                client_msg_id=client_msg_id,
-            )
-            .values_list("seq", flat=True)
-            .first()
-        )
-        if seq is not None:
-            return Sent(seq, duplicate=True)
+        earlier = _earlier(who, client_msg_id)
+        if earlier is not None:
+            return earlier
     room = LiveRoom.objects.get(meeting_id=who.meeting_id)
     _require_can_chat(room, who)
+    mute = safety.active_mute(who.group_id, who.user_id)
+    if mute is not None:
+        raise MutedError(int(mute.until.timestamp()))
     # Outside the write transaction: a flood alert must survive the refusal.
     _flood_check(room, who)
     with transaction.atomic():
         room = locked_room(who.meeting_id)
         _require_can_chat(room, who)
-        try:
-            with transaction.atomic():
-                event = append_event(
-                    room,
-                    kind="chat.message",
-                    actor_id=who.user_id,
-                    data={
-                        "user_id": who.user_id,
-                        "name": who.name,
-                        "role": who.role,
-                        "text": body,
-                    },
-                    client_msg_id=client_msg_id,
+        assessment = safety.assess_message(
+            group=SupportGroup.objects.get(pk=who.group_id),
+            author=User.objects.get(pk=who.user_id),
+            text=body,
+            facilitators_connected=facilitators_connected(room),
+            meeting=room.meeting,
+            client_msg_id=client_msg_id,
+        )
+        seq = None
+        if assessment.delivered:
+            data = {
+                "user_id": who.user_id,
+                "name": who.name,
+                "role": who.role,
+                "text": body,
+            }
+            if assessment.action == "deliver_with_note":
+                data["note"] = True  # shown behind a content note
+            try:
+                with transaction.atomic():
+                    seq = append_event(
+                        room,
+                        kind="chat.message",
+                        actor_id=who.user_id,
+                        data=data,
+                        client_msg_id=client_msg_id,
+                    ).seq
+            except IntegrityError:
+                # The same client id raced in on another socket: a resend.
+                existing = RoomEvent.objects.get(
+                    room=room, actor_id=who.user_id, client_msg_id=client_msg_id
                 )
-        except IntegrityError:
-            # The same client id raced in on another socket: a resend.
-            existing = RoomEvent.objects.get(
-                room=room, actor_id=who.user_id, client_msg_id=client_msg_id
-            )
-            return Sent(existing.seq, duplicate=True)
-    # Only ids and sizes in logs, never the text.
+                return Sent(existing.seq, duplicate=True)
+        elif assessment.held is not None:
+            events.notify_facilitators(room, held_frame(assessment.held, who.name))
+    status = {"hold": "held", "block": "blocked"}.get(assessment.action, "delivered")
+    # Only ids, sizes and outcomes in logs, never the text.
     log.info(
-        "chat room=%s user=%s seq=%s chars=%s",
-        room.meeting_id,
+        "chat room=%s user=%s seq=%s chars=%s status=%s tier=%s",
+        who.meeting_id,
         who.user_id,
-        event.seq,
+        seq,
         len(body),
+        status,
+        assessment.tier,
     )
-    return Sent(event.seq, duplicate=False)
+    return Sent(
+        seq,
+        duplicate=False,
+        status=status,
+        card=dict(assessment.card) if assessment.card else None,
+        notice=assessment.notice,
+    )
+
+
+def _earlier(who: Participant, client_msg_id: str) -> Sent | None:
+    """The answer already given to a message with this client id, if any."""
+    seq = (
+        RoomEvent.objects.filter(
+            room__meeting_id=who.meeting_id,
+            actor_id=who.user_id,
+            client_msg_id=client_msg_id,
+        )
+        .values_list("seq", flat=True)
+        .first()
+    )
+    if seq is not None:
+        return Sent(seq, duplicate=True)
+    if HeldMessage.objects.filter(
+        meeting_id=who.meeting_id, author_id=who.user_id, client_msg_id=client_msg_id
+    ).exists():
+        return Sent(None, duplicate=True, status="held")
+    return None
+
+
+def facilitators_connected(room: LiveRoom) -> bool:
+    fresh = timezone.now() - dt.timedelta(
+        seconds=settings.HEARTH["PRESENCE_TTL_SECONDS"]
+    )
+    return RoomConnection.objects.filter(
+        room=room,
+        last_seen__gte=fresh,
+        user__memberships__group__meetings=room.meeting_id,
+        user__memberships__role__in=FACILITATING_ROLES,
+    ).exists()
+
+
+def held_frame(held: Any, name: str) -> dict[str, Any]:
+    """A held message, for facilitators' eyes only."""
+    return {
+        "type": "held",
+        "id": held.pk,
+        "user_id": held.author_id,
+        "name": name,
+        "text": held.text,
+        "tier": held.tier,
+        "reasons": list(held.reasons),
+        "at": held.created_at.isoformat(),
+    }
 
 
 def _require_can_chat(room: LiveRoom, who: Participant) -> None:

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -21,6 +22,7 @@ from facilitation.models import (
 )
 from facilitation.room import OPEN_STATUSES
 from groups.models import Membership
+from safety.models import HeldMessage, SafetyAlert
 
 from .rooms import Participant, append_event, apply, locked_room
 
@@ -97,6 +99,8 @@ def connect(*, who: Participant, channel_name: str) -> bool:
     if open_sockets >= limit:
         raise TooManyConnections
     room = locked_room(who.meeting_id)
+    if who.user_id in room.state.get("removed", []):
+        raise PermissionDenied("Removed from this session.")
     already_here = room.connections.filter(
         user_id=who.user_id, last_seen__gte=_fresh_after()
     ).exists()
@@ -222,6 +226,7 @@ def snapshot(*, who: Participant) -> dict[str, Any]:
     }
     if not admitted:
         return frame
+    names = _names(room)
     recent = list(
         RoomEvent.objects.filter(room=room, seq__lte=room.last_seq).order_by("-seq")[
             :HISTORY
@@ -230,7 +235,7 @@ def snapshot(*, who: Participant) -> dict[str, Any]:
     frame.update(
         {
             "state": _public_state(room.state),
-            "people": {str(uid): info for uid, info in _names(room).items()},
+            "people": {str(uid): info for uid, info in names.items()},
             "present": _present_ids(room),
             "history": [events.event_frame(e) for e in reversed(recent)],
             "plan": room.plan,
@@ -252,6 +257,22 @@ def snapshot(*, who: Participant) -> dict[str, Any]:
             for alert in FacilitatorAlert.objects.filter(
                 room=room, acknowledged_at__isnull=True
             )[:50]
+        ]
+        from facilitation.receivers import alert_frame
+
+        from .messages import held_frame
+
+        frame["held"] = [
+            held_frame(held, names.get(held.author_id, {}).get("name", ""))
+            for held in HeldMessage.objects.filter(
+                meeting_id=room.meeting_id, status=HeldMessage.Status.PENDING
+            ).order_by("-severity", "created_at")[:50]
+        ]
+        frame["safety_alerts"] = [
+            alert_frame(alert)
+            for alert in SafetyAlert.objects.filter(
+                meeting_id=room.meeting_id, acknowledged_at__isnull=True
+            ).order_by("-severity", "-created_at")[:50]
         ]
     return frame
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from facilitation import events
 from facilitation.models import LiveRoom, RoomEvent
 from facilitation.room import Actor, Outcome, TransitionError, transition
-from groups.models import FACILITATING_ROLES, Meeting, Membership
+from groups.models import FACILITATING_ROLES, Meeting, Membership, SupportGroup
 
 log = logging.getLogger("hearth.room")
 
@@ -62,6 +62,11 @@ def participant(*, meeting_id: int, user: Any) -> Participant:
     if found is None:
         raise Http404("No such session.")
     group_id, role, group_name, profile_name = found
+    from safety.services import needs_acceptance
+
+    if needs_acceptance(user, SupportGroup.objects.get(pk=group_id)) is not None:
+        # The room page sends people to accept the group's guidelines first.
+        raise PermissionDenied("Please accept the group's guidelines first.")
     return Participant(
         user_id=user.pk,
         meeting_id=meeting_id,

@@ -6,6 +6,7 @@ from django.test import Client
 
 from safety.models import GuidelinesVersion
 from safety.services import accept_guidelines, needs_acceptance
+from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,14 @@ def test_versions_follow_guideline_edits(group) -> None:  # type: ignore[no-unty
     assert latest is not None and latest.number == 2 and latest.text == group.guidelines
 
 
-def test_accepting_and_a_new_version_asks_again(group, member) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def newcomer(group):  # type: ignore[no-untyped-def]
+    """A member who has not accepted the guidelines yet."""
+    return MembershipFactory(group=group, accepted_guidelines=False).user
+
+
+def test_accepting_and_a_new_version_asks_again(group, newcomer) -> None:  # type: ignore[no-untyped-def]
+    member = newcomer
     version = needs_acceptance(member, group)
     assert version is not None and version.number == 1
     accept_guidelines(user=member, group=group, version_number=1)
@@ -38,7 +46,8 @@ def test_groups_without_versions_get_one_lazily(group, member) -> None:  # type:
     assert needs_acceptance(member, group).number == 1  # type: ignore[union-attr]
 
 
-def test_accept_page_flow(group, member) -> None:  # type: ignore[no-untyped-def]
+def test_accept_page_flow(group, newcomer) -> None:  # type: ignore[no-untyped-def]
+    member = newcomer
     client = Client()
     client.force_login(member)
     url = f"/groups/{group.slug}/guidelines/accept/"

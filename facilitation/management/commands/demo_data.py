@@ -192,8 +192,8 @@ class Command(BaseCommand):
             )
 
     def _prompts(self) -> None:
-        try:
-            from prompts.starter import load_starter_library
-        except ImportError:
-            return
+        from prompts.starter import load_starter_library
+        from safety.seed import load_care_resources
+
         load_starter_library()
+        load_care_resources()
