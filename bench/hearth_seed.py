@@ -80,6 +80,23 @@ def _people(count: int, tag: str) -> list[Any]:
     return User.objects.bulk_create(users, batch_size=2000)
 
 
+def _accept_guidelines(group: Any, users: list[Any]) -> None:
+    """Members accept the group's current guidelines before entering its
+    room (what the room page asks of them). Bulk rows instead of one
+    service call each; nothing is done where the product has no such rule."""
+    try:
+        from safety.models import GuidelinesAcceptance
+        from safety.services.guidelines import record_guidelines
+    except ImportError:
+        return
+    version = record_guidelines(group)
+    GuidelinesAcceptance.objects.bulk_create(
+        (GuidelinesAcceptance(user=user, version=version) for user in users),
+        batch_size=2000,
+        ignore_conflicts=True,
+    )
+
+
 def _plan(owner: Any, meeting: Any, tag: str) -> None:
     from django.utils import timezone
 
@@ -142,6 +159,7 @@ def rooms(sizes: list[int], tag: str) -> dict[str, Any]:
                 )
                 for i, user in enumerate(members)
             )
+            _accept_guidelines(group, members)
             meeting = Meeting.objects.create(
                 group=group,
                 title=f"Bench session {tag} {number}",
