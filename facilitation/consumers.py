@@ -430,6 +430,28 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if self.who.facilitates:
             self.enqueue(message["text"])
 
+    async def room_role(self, message: dict[str, Any]) -> None:
+        """This person's role in the group changed: regroup and redraw."""
+        if message.get("group_id") != self.who.group_id:
+            return
+        role = str(message.get("role", ""))
+        if role == self.who.role:
+            return
+        before = self.who.facilitates
+        self.who = Participant(
+            self.who.user_id,
+            self.who.meeting_id,
+            self.who.group_id,
+            self.who.name,
+            role,
+        )
+        fac_group = f"room.{self.who.meeting_id}.fac"
+        if before and not self.who.facilitates:
+            await self.channel_layer.group_discard(fac_group, self.channel_name)
+        elif self.who.facilitates and not before:
+            await self.channel_layer.group_add(fac_group, self.channel_name)
+        await self.room_refresh({"meeting_id": self.who.meeting_id})
+
     async def room_private(self, message: dict[str, Any]) -> None:
         """A frame for this person only (mute notices)."""
         if message.get("meeting_id") in (None, self.who.meeting_id):

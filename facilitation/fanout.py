@@ -91,9 +91,16 @@ class RoomHub:
                 log.exception("room hub receive failed")
                 await asyncio.sleep(1)
                 continue
-            if message.get("type") == "room.event":
-                self.dispatch(message["meeting_id"], message["seq"], message["text"])
-            await self._refresh()
+            try:
+                if message.get("type") == "room.event":
+                    self.dispatch(
+                        message["meeting_id"], message["seq"], message["text"]
+                    )
+                await self._refresh()
+            except Exception:
+                # One malformed message (an older process mid-deploy, say)
+                # must not end delivery for every socket of this process.
+                log.exception("room hub could not deliver a message")
 
     def dispatch(self, meeting_id: int, seq: int, text: str) -> None:
         for subscriber in tuple(self.rooms.get(meeting_id, ())):

@@ -47,7 +47,9 @@ def _count(key: str, window: int, limit: int, now: float) -> Verdict:
 def check(
     key: str, *, per_minute: int, burst: int, now: float | None = None
 ) -> Verdict:
-    """At most `burst` in any 10-second window and `per_minute` a minute."""
+    """At most `burst` in each fixed 10-second window and `per_minute` in each
+    fixed minute (fixed windows: across a boundary up to twice the burst can
+    pass, which is fine for a courtesy limit and needs one counter each)."""
     now = time.time() if now is None else now
     short = _hit(key, 10, burst, now)
     if not short.allowed:

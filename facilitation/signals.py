@@ -6,12 +6,25 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_out
-from django.db.models.signals import post_delete
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from groups.models import Membership
 
 from . import events
+
+
+@receiver(post_save, sender=Membership)
+def membership_changed(
+    sender: Any, instance: Membership, created: bool, **kwargs: Any
+) -> None:
+    """A new role takes effect on open sockets at once (a demoted
+    co-facilitator stops receiving facilitators' private notices)."""
+    if not created:
+        events.tell_user(
+            instance.user_id,
+            {"type": "room.role", "group_id": instance.group_id, "role": instance.role},
+        )
 
 
 @receiver(post_delete, sender=Membership)

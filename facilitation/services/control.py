@@ -113,6 +113,8 @@ def _open_doors(room: LiveRoom, who: Participant) -> None:
                 user_id, {"type": "room.refresh", "meeting_id": room.meeting_id}
             )
     events.notify_facilitators(room, _lobby_frame(room))
+    # The plan was fixed just now: facilitators' screens need it.
+    events.notify_facilitators(room, {"type": "plan", "plan": room.plan})
 
 
 @transaction.atomic
@@ -160,6 +162,17 @@ def act(*, who: Participant, action: str, payload: dict[str, Any]) -> int | None
         _welcome(room, outcome.data["admitted"])
         events.notify_facilitators(room, _lobby_frame(room))
     elif action == "room.end":
+        names = _names(room)
         for user_id in _connected_users(room):
             _stop_attendance(room, user_id)
+            info = names.get(user_id)
+            if (
+                info
+                and info["role"] == "member"
+                and user_id not in room.state["admitted"]
+            ):
+                # Still waiting in the lobby: they hear of the end too.
+                events.tell_user(
+                    user_id, {"type": "room.refresh", "meeting_id": room.meeting_id}
+                )
     return event.seq if event else None

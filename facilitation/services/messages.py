@@ -93,16 +93,18 @@ def _flood_check(room: LiveRoom, who: Participant) -> None:
         seconds = settings.HEARTH["FLOOD_MUTE_SECONDS"]
         ratelimit.mute(f"{room.meeting_id}:{who.user_id}", seconds)
         with transaction.atomic():
-            FacilitatorAlert.objects.create(
+            alert = FacilitatorAlert.objects.create(
                 room=room, user_id=who.user_id, kind=FacilitatorAlert.Kind.FLOOD
             )
         events.notify_facilitators(
             room,
             {
                 "type": "alert",
+                "id": alert.pk,
                 "kind": "flood",
                 "user_id": who.user_id,
                 "name": who.name,
+                "at": alert.created_at.isoformat(),
             },
         )
         log.info("flood mute room=%s user=%s", room.meeting_id, who.user_id)
@@ -300,7 +302,12 @@ def check_in(*, who: Participant, phase: Any, score: Any, word: Any = "") -> int
         raise TransitionError("bad_field", "“word” must be text.")
     word = " ".join(clean_text(word, limit=30).split()) if word.strip() else ""
     room = locked_room(who.meeting_id)
-    _require_in_room(room, who)
+    if phase == "out" and room.status == "ended":
+        # Checking out is still welcome just after the end.
+        if not is_admitted(room, who):
+            raise TransitionError("not_admitted", "You're still in the lobby.")
+    else:
+        _require_in_room(room, who)
     CheckIn.objects.update_or_create(
         room=room,
         user_id=who.user_id,

@@ -39,12 +39,20 @@ def _fresh_after() -> dt.datetime:
     )
 
 
-def _present_ids(room: LiveRoom) -> list[int]:
-    return list(
+def _present_ids(room: LiveRoom, names: dict[int, dict[str, str]]) -> list[int]:
+    """People in the room: connected, and admitted (facilitators always are).
+    Someone waiting in the lobby is not "here" yet."""
+    connected = (
         room.connections.filter(last_seen__gte=_fresh_after())
         .values_list("user_id", flat=True)
         .distinct()
     )
+    admitted = set(room.state["admitted"])
+    return [
+        uid
+        for uid in connected
+        if uid in admitted or names.get(uid, {}).get("role", "member") != "member"
+    ]
 
 
 def _start_attendance(room: LiveRoom, user_id: int) -> None:
@@ -236,7 +244,7 @@ def snapshot(*, who: Participant) -> dict[str, Any]:
         {
             "state": _public_state(room.state),
             "people": {str(uid): info for uid, info in names.items()},
-            "present": _present_ids(room),
+            "present": _present_ids(room, names),
             "history": [events.event_frame(e) for e in reversed(recent)],
             "plan": room.plan,
             "checkins": {
@@ -252,6 +260,7 @@ def snapshot(*, who: Participant) -> dict[str, Any]:
                 "id": alert.pk,
                 "kind": alert.kind,
                 "user_id": alert.user_id,
+                "name": names.get(alert.user_id, {}).get("name", ""),
                 "at": alert.created_at.isoformat(),
             }
             for alert in FacilitatorAlert.objects.filter(

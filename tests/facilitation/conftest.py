@@ -319,6 +319,7 @@ async def seat(
     await fac.ok({"type": "room.auto_admit", "on": True})
     await fac.ok({"type": "room.start"})
     await fac.expect("lobby")  # opening tells facilitators who waits
+    await fac.expect("plan")  # ...and hands them the plan it fixed
     tabs = []
     for index, person in enumerate(members):
         tab = await sockets(person, meeting, name=f"member{index + 1}")

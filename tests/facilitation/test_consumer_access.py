@@ -157,13 +157,6 @@ async def test_a_removed_member_whose_close_was_lost_cannot_signal(
     assert reply == {"type": "websocket.close", "code": 4403}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a role change is never pushed to open sockets (facilitation/"
-    "signals.py handles only deletion and logout): a co-facilitator demoted to "
-    "member stays in room.<id>.fac and keeps receiving private alerts, the "
-    "lobby and alert lists in snapshots until they reconnect",
-)
 async def test_a_demoted_cofacilitator_stops_seeing_private_alerts(
     sockets: Any,
     meeting: Any,
