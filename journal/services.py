@@ -18,11 +18,6 @@ from prompts.models import PromptRating, PromptVersion
 
 from .models import ANSWER_MAX_CHARS, Reflection, Sharing
 
-try:  # The safety component is optional; this is its only call site here.
-    from safety.screening import screen
-except ImportError:
-    screen = None  # type: ignore[assignment]
-
 log = logging.getLogger("hearth.journal")
 
 MIN_PROMPTS, MAX_PROMPTS = 2, 4
@@ -153,11 +148,24 @@ def facilitated_group(*, user: Any, slug: str) -> SupportGroup:
 
 
 # --- Writing -----------------------------------------------------------------
-def _screen(texts: list[str]) -> str:
-    if screen is None or not any(texts):
+def _screen(texts: list[str], *, user: Any, meeting: Meeting) -> str:
+    """Screen a reflection like a chat message, as a reflection: it is never
+    held or shown to anyone, but method and imminent risk alert the group's
+    facilitators (emailed at once, as nobody is in a room) and the author is
+    pointed to support."""
+    if not any(texts):
         return ""
-    result = screen("\n\n".join(t for t in texts if t))
-    return str(getattr(result, "tier", "") or "")
+    from safety.services import assess_message
+
+    assessment = assess_message(
+        group=meeting.group,
+        author=user,
+        text="\n\n".join(t for t in texts if t),
+        facilitators_connected=False,
+        meeting=meeting,
+        source="reflection",
+    )
+    return "" if assessment.tier == "none" else str(assessment.tier)
 
 
 @transaction.atomic
@@ -195,7 +203,7 @@ def save_reflection(
         {"prompt": p.title, "version_id": p.version_id, "text": t}
         for p, t in zip(prompts, texts, strict=True)
     ]
-    reflection.screening_tier = _screen(texts)
+    reflection.screening_tier = _screen(texts, user=user, meeting=meeting)
     _apply_sharing(reflection, sharing)
     reflection.save()
     if ratings:

@@ -121,27 +121,48 @@ def test_ratings_feed_the_prompt_library(past: Any, member: Any, group: Any) -> 
     assert list(PromptRating.objects.values_list("score", flat=True)) == [5]
 
 
-def test_screening_runs_on_reflections_when_it_exists(
-    past: Any, member: Any, monkeypatch: Any
+def test_a_reflection_with_concern_points_its_author_to_support(
+    past: Any, member: Any
 ) -> None:
-    seen: list[str] = []
+    from safety.models import SafetyAlert
 
-    class Result:
-        tier = "concern"
-        reasons: list[str] = []
-
-    def fake_screen(text: str) -> Result:
-        seen.append(text)
-        return Result()
-
-    monkeypatch.setattr(services, "screen", fake_screen)
     response = _client(member).post(
         f"/journal/sessions/{past.pk}/",
-        {"answer_0": "words to screen", "answer_1": "", "sharing": "private"},
+        {
+            "answer_0": "I feel like such a burden and I don't see the point anymore",
+            "answer_1": "",
+            "sharing": "private",
+        },
     )
-    assert seen == ["words to screen"]
     assert response.status_code == 302 and response["Location"] == "/support/"
     assert Reflection.objects.get().screening_tier == "concern"
+    # Concern in a private reflection stays private: no alert to anyone.
+    assert not SafetyAlert.objects.exists()
+
+
+def test_imminent_risk_in_a_reflection_alerts_the_facilitators_at_once(
+    past: Any, member: Any, mailoutbox: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from safety.models import SafetyAlert
+
+    MembershipFactory(group=past.group, role="facilitator")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.save_reflection(
+            user=member,
+            meeting=past,
+            answers=["I have the pills and I'm doing it tonight", ""],
+        )
+    reflection = Reflection.objects.get()
+    assert reflection.screening_tier == "imminent"
+    assert reflection.sharing == "private"
+    alert = SafetyAlert.objects.get()
+    assert (alert.tier, alert.source, alert.subject_id) == (
+        "imminent",
+        "reflection",
+        member.pk,
+    )
+    assert mailoutbox, "the facilitators are emailed at once"
+    assert all("pills" not in m.body for m in mailoutbox)
 
 
 def test_mood_chart_is_svg_with_a_table(past: Any, member: Any) -> None:
