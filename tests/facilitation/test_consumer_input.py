@@ -287,3 +287,31 @@ async def test_nothing_is_logged_of_an_ordinary_chat_message(
     await fac.error({"type": "chat.send", "text": f"{SENTINEL}" * 300})
     assert "chat room=" in caplog.text
     assert SENTINEL not in caplog.text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: protocol.parse accepts any text as client_msg_id and echoes the "
+    "type: a lone surrogate comes back in the error/ack frame (events.dumps uses "
+    "ensure_ascii=False), which no server can send as UTF-8, so the socket's "
+    "writer fails; a NUL fails on PostgreSQL (server_error). Expected bad_field",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"type":"chat.send","text":"hi","client_msg_id":"a\\ud800"}',
+        '{"type":"chat.send","text":"hi","client_msg_id":"a\\u0000b"}',
+        '{"type":"x\\udfff"}',
+    ],
+    ids=["surrogate-id", "nul-id", "surrogate-type"],
+)
+async def test_invalid_characters_outside_the_text_are_refused_cleanly(
+    sockets: Any, meeting: Any, facilitator: Any, text: str
+) -> None:
+    fac, _ = await seat(sockets, meeting, facilitator)
+    before = await stored()
+    reply = await fac.error(text)  # recv() checks the frame is valid UTF-8
+    assert reply["code"] in ("bad_field", "bad_text", "unknown_type")
+    assert await stored() == before
+    await fac.send({"type": "ping"})
+    assert (await fac.recv())["type"] == "pong"
