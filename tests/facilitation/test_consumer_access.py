@@ -214,3 +214,24 @@ async def test_a_demoted_cofacilitator_stays_in_the_room_as_a_member(
         await fac.ok({"type": "lobby.admit", "user_id": cofacilitator.pk})
         await co.expect("snapshot")
     await co.ok({"type": "chat.send", "text": "Now as a member."})
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: disabling an account (is_active=False) reaches no open socket: "
+    "signals.py reacts only to membership deletion, role changes and logout, "
+    "and rooms.recheck() looks at the membership only, so the disabled person "
+    "keeps chatting",
+)
+async def test_a_disabled_account_loses_its_open_sockets(
+    sockets: Any, meeting: Any, facilitator: Any, member: Any
+) -> None:
+    _, [tab] = await seat(sockets, meeting, facilitator, member)
+    member.is_active = False
+    await database_sync_to_async(member.save)(update_fields=["is_active"])
+    await tab.send({"type": "chat.send", "text": "am I still here?"})
+    reply, _ = await tab.expect(
+        lambda f: f["type"] in ("ack", "error", "websocket.close")
+    )
+    assert reply["type"] == "websocket.close"
+    assert reply["code"] in (4401, 4403)
