@@ -54,6 +54,8 @@ def _invisible(ch: str) -> bool:
     return category in ("Cf", "Co", "Cs", "Cn", "Zl", "Zp") or (
         category == "Zs" and ch != " "
     )
+
+
 _PUNCTUATION = frozenset(" .'-_")
 # Words that would let a name pass for a role, staff or a crisis service.
 _RESERVED = (
