@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connections
 
 from facilitation import events
-from facilitation.models import RoomConnection
+from facilitation.models import RoomConnection, RoomEvent
 from facilitation.services import presence
 from facilitation.services.rooms import participant
 
@@ -75,3 +75,36 @@ def test_the_connection_cap_holds_when_sockets_arrive_together(
     )
     assert RoomConnection.objects.filter(user=member).count() == cap
     assert sum(isinstance(r, presence.TooManyConnections) for r in results) == 1
+
+
+def test_a_resend_racing_on_two_sockets_is_stored_once(
+    meeting: Any, facilitator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from facilitation.services import control, messages
+
+    monkeypatch.setattr(events, "_send", lambda *a, **k: None)
+    who = participant(meeting_id=meeting.pk, user=facilitator)
+    presence.connect(who=who, channel_name="tab-1")
+    control.act(who=who, action="room.start", payload={})
+    barrier = threading.Barrier(2, timeout=3)
+    locked_room = messages.locked_room
+
+    def meet_then_lock(meeting_id: int) -> Any:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait()
+        return locked_room(meeting_id)
+
+    monkeypatch.setattr(messages, "locked_room", meet_then_lock)
+    results = race(
+        [
+            lambda: messages.send_chat(who=who, text="once", client_msg_id="same"),
+            lambda: messages.send_chat(who=who, text="once", client_msg_id="same"),
+        ]
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert results[0].seq == results[1].seq
+    assert sorted(r.duplicate for r in results) == [False, True]
+    rows = RoomEvent.objects.filter(kind="chat.message", client_msg_id="same")
+    assert rows.count() == 1
+    seqs = list(RoomEvent.objects.order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1))
