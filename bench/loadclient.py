@@ -352,19 +352,33 @@ class Client:
                 await asyncio.sleep(gap)
 
     async def open_room(self) -> dict[str, Any]:
-        """The facilitator, if this process has it: auto-admit on, start."""
-        facilitator = next((c for c in self.conns if c.role == "facilitator"), None)
-        if self.mode == "echo" or facilitator is None or facilitator.ws is None:
+        """Every facilitator in this process opens its room: auto-admit on,
+        then start."""
+        facilitators = [
+            c for c in self.conns if c.role == "facilitator" and c.ws is not None
+        ]
+        if self.mode == "echo" or not facilitators:
             return {"opened": False}
-        await self.join(facilitator)
-        replies = []
-        for frame in (
-            {"type": "room.auto_admit", "on": True},
-            {"type": "room.start"},
-        ):
-            reply = await self.request(facilitator, frame, timeout=120)
-            replies.append(reply.get("code") or reply.get("type"))
-        return {"opened": True, "replies": replies}
+
+        async def one(facilitator: Conn) -> list[str]:
+            await self.join(facilitator)
+            replies = []
+            for frame in (
+                {"type": "room.auto_admit", "on": True},
+                {"type": "room.start"},
+            ):
+                reply = await self.request(facilitator, frame, timeout=120)
+                replies.append(str(reply.get("code") or reply.get("type")))
+            return replies
+
+        gate = asyncio.Semaphore(5)
+
+        async def gated(facilitator: Conn) -> list[str]:
+            async with gate:
+                return await one(facilitator)
+
+        replies = await asyncio.gather(*(gated(f) for f in facilitators))
+        return {"opened": True, "rooms": len(replies), "replies": replies[0]}
 
     def _chat_frame(self, point: int, room: str, sender: int, seq: int) -> str:
         marker = f"{MARK}{point}|{room}|{sender}|{seq}|{now_ns()}|"
