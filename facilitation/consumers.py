@@ -59,6 +59,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.writer: asyncio.Task[None] | None = None
         self.pending: list[tuple[int, str]] = []
         self._gap_task: asyncio.Task[None] | None = None
+        self.drained = asyncio.Event()
         self._closing: asyncio.Task[None] | None = None
 
     # --- lifecycle -----------------------------------------------------------
@@ -147,9 +148,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
             self.wake.clear()
             while self.outbox:
                 await self.send(text_data=self.outbox.popleft())
+            self.drained.set()
 
     async def send_frame(self, frame: dict[str, Any]) -> None:
         self.enqueue(dumps(frame))
+
+    async def replay(self, frames: list[dict[str, Any]]) -> None:
+        """Send a run of stored events (resume, gap fill) without tripping the
+        slow-consumer cap: wait for the socket to take each batch."""
+        for frame in frames:
+            if len(self.outbox) >= MAX_OUTBOX // 2:
+                self.drained.clear()
+                await self.drained.wait()
+            self.enqueue(dumps(frame))
 
     async def send_error(
         self, code: str, detail: str, *, of: str = "", ref: str = "", **extra: Any
@@ -191,10 +202,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 resync = True
                 self.pending.clear()
             else:
+                run = []
                 for event in missed:
                     if event["seq"] == (self.last_seq or 0) + 1:
                         self.last_seq = event["seq"]
-                        self.enqueue(dumps(event))
+                        run.append(event)
+                await self.replay(run)
         finally:
             self._release()
         if resync:
@@ -303,8 +316,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             )
             if missed is not None:
                 self.joined = True
-                for event in missed:
-                    self.enqueue(dumps(event))
+                await self.replay(missed)
                 self.last_seq = missed[-1]["seq"] if missed else after
                 await self.send_frame({"type": "resumed", "seq": self.last_seq})
         finally:

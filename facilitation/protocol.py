@@ -5,6 +5,7 @@ database. The full protocol is in docs/protocol.md."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +63,7 @@ ACTION_TYPES = tuple(
     or name == "pass"
 )
 MAX_CLIENT_ID = 64
+CLIENT_ID = re.compile(r"[A-Za-z0-9._:\-]{0,64}")
 MAX_ORDER = 500
 
 
@@ -102,16 +104,20 @@ def parse(text: str | None, data: bytes | None, *, meeting_id: int) -> Frame:
         raise FrameError("bad_shape", "A frame must be a JSON object with a “type”.")
     kind = raw.get("type")
     ref = raw.get("client_msg_id", "")
-    if not isinstance(ref, str) or len(ref) > MAX_CLIENT_ID:
+    if not isinstance(ref, str) or not CLIENT_ID.fullmatch(ref):
+        # Never echoed back unless it is plain and short: a lone surrogate or
+        # a NUL in a reply would break the socket or the database.
         raise FrameError(
             "bad_field",
-            f"“client_msg_id” must be text of up to {MAX_CLIENT_ID} characters.",
+            f"“client_msg_id” must be up to {MAX_CLIENT_ID} letters, digits, "
+            "dots, colons, dashes or underscores.",
         )
     if not isinstance(kind, str):
         raise FrameError("bad_shape", "A frame needs a “type”.", ref=ref)
     schema = SCHEMAS.get(kind)
     if schema is None:
-        raise FrameError("unknown_type", "Unknown message type.", of=kind[:40], ref=ref)
+        shown = kind[:40] if CLIENT_ID.fullmatch(kind[:40]) else ""
+        raise FrameError("unknown_type", "Unknown message type.", of=shown, ref=ref)
     for key in ("session_id", "room_id", "meeting_id"):
         if key in raw and raw[key] != meeting_id:
             raise FrameError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -25,6 +26,13 @@ def membership_changed(
             instance.user_id,
             {"type": "room.role", "group_id": instance.group_id, "role": instance.role},
         )
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
+def account_disabled(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    """A disabled account loses every open socket at once."""
+    if not created and not instance.is_active:
+        events.tell_user(instance.pk, {"type": "room.kick", "code": 4401})
 
 
 @receiver(post_delete, sender=Membership)

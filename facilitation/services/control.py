@@ -101,7 +101,16 @@ def _open_doors(room: LiveRoom, who: Participant) -> None:
         if info is None or user_id in room.state["admitted"]:
             continue
         if info["role"] != "member":
-            continue  # facilitators are always in, and already counted
+            # Facilitators are always in and already counted, but they join
+            # the admitted list too, so a later demotion keeps them inside.
+            room, _, _ = apply(
+                who=Participant(
+                    user_id, room.meeting_id, who.group_id, info["name"], info["role"]
+                ),
+                action="lobby.join",
+                internal=True,
+            )
+            continue
         arriving = Participant(
             user_id, room.meeting_id, who.group_id, info["name"], info["role"]
         )

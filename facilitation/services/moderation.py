@@ -59,6 +59,11 @@ def set_hidden(room: LiveRoom, event: RoomEvent, *, hidden: bool) -> RoomEvent |
     event.hidden = hidden
     event.save(update_fields=["hidden"])
     if hidden:
+        # Earlier "unhidden" events carry the text again: hide them too, so
+        # history and resume never bring it back.
+        RoomEvent.objects.filter(
+            room=room, kind="message.unhidden", data__seq=event.seq
+        ).update(hidden=True)
         data: dict[str, Any] = {"seq": event.seq}
         kind = "message.hidden"
     else:

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from accounts.models import User
 from facilitation import events
 from facilitation.models import (
     Attendance,
@@ -101,6 +102,9 @@ def is_admitted(room: LiveRoom, who: Participant) -> bool:
 def connect(*, who: Participant, channel_name: str) -> bool:
     """Register a socket. Returns whether the person is admitted to the room."""
     limit = settings.HEARTH["MAX_ROOM_CONNECTIONS"]
+    # One person's connects take turns (their user row is the lock), so
+    # sockets arriving together cannot all squeeze under the cap.
+    User.objects.select_for_update().filter(pk=who.user_id).first()
     open_sockets = RoomConnection.objects.filter(
         user_id=who.user_id, last_seen__gte=_fresh_after()
     ).count()

@@ -79,7 +79,9 @@ def participant(*, meeting_id: int, user: Any) -> Participant:
 def recheck(who: Participant) -> Participant:
     """Membership can change mid-session: confirm it before any change."""
     role = (
-        Membership.objects.filter(user_id=who.user_id, group_id=who.group_id)
+        Membership.objects.filter(
+            user_id=who.user_id, group_id=who.group_id, user__is_active=True
+        )
         .values_list("role", flat=True)
         .first()
     )

@@ -182,13 +182,6 @@ async def test_a_demoted_cofacilitator_stops_seeing_private_alerts(
     assert "alerts" not in snapshot and "lobby" not in snapshot
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a co-facilitator who arrived before the room opened is never put "
-    "in state['admitted'] (control._open_doors skips facilitators); demoted to "
-    "member mid-session (consumers.room_role -> room_refresh) they are neither "
-    "admitted nor waiting: chat says not_admitted and lobby.admit says not_waiting",
-)
 async def test_a_demoted_cofacilitator_stays_in_the_room_as_a_member(
     sockets: Any,
     meeting: Any,
@@ -216,13 +209,6 @@ async def test_a_demoted_cofacilitator_stays_in_the_room_as_a_member(
     await co.ok({"type": "chat.send", "text": "Now as a member."})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: disabling an account (is_active=False) reaches no open socket: "
-    "signals.py reacts only to membership deletion, role changes and logout, "
-    "and rooms.recheck() looks at the membership only, so the disabled person "
-    "keeps chatting",
-)
 async def test_a_disabled_account_loses_its_open_sockets(
     sockets: Any, meeting: Any, facilitator: Any, member: Any
 ) -> None:

@@ -289,13 +289,6 @@ async def test_nothing_is_logged_of_an_ordinary_chat_message(
     assert SENTINEL not in caplog.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: protocol.parse accepts any text as client_msg_id and echoes the "
-    "type: a lone surrogate comes back in the error/ack frame (events.dumps uses "
-    "ensure_ascii=False), which no server can send as UTF-8, so the socket's "
-    "writer fails; a NUL fails on PostgreSQL (server_error). Expected bad_field",
-)
 @pytest.mark.parametrize(
     "text",
     [

@@ -81,13 +81,6 @@ def backlog(meeting: Any, count: int) -> int:
     return room.last_seq
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: consumers.py on_resume (and _fill_gap) enqueue every missed event "
-    "at once; past MAX_OUTBOX (1000, while RESUME_LIMIT is 2000) enqueue() clears "
-    "the outbox and schedules a 4408 close, yet keeps queueing what follows: the "
-    "client gets the tail and `resumed` after a silent hole, then is closed",
-)
 async def test_a_resume_longer_than_the_outbox_arrives_whole(
     sockets: Any, meeting: Any, facilitator: Any, member: Any
 ) -> None:

@@ -40,12 +40,6 @@ def race(calls: list[Callable[[], Any]]) -> list[Any]:
     return results
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: presence.connect counts a person's open sockets before taking "
-    "any lock (the room lock comes after, and two rooms have two locks), so "
-    "simultaneous connects all see 4 and all get in: the cap of 5 is exceeded",
-)
 def test_the_connection_cap_holds_when_sockets_arrive_together(
     meeting: Any, member: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
