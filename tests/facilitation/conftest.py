@@ -277,8 +277,21 @@ async def sockets(
 
 
 @pytest.fixture
-def frozen_ratelimit(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Rate-limit windows on a clock the test controls: `clock[0] += 10`."""
+def frozen_ratelimit(monkeypatch: pytest.MonkeyPatch, settings: Any) -> list[float]:
+    """Rate-limit windows on a clock the test controls: `clock[0] += 10`.
+
+    The counters live in a process-local cache here: a Redis cache is shared
+    with every other test process on the machine, and their `cache.clear()`
+    at each test start would reset these counters mid-test."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "hearth-ratelimit-tests",
+        }
+    }
+    from django.core.cache import cache
+
+    cache.clear()
     clock = [1_000_000.0]
 
     class _Clock:
