@@ -4,6 +4,8 @@
 // Safety rules for this file: names, chat and every other server string go
 // in with textContent. The single exception is a plan item's `html`, which
 // the server renders and sanitises; it is inserted from `item.html` only.
+// Links that come in frames (the crisis card's) are used only after
+// checking their scheme (tel:, sms:, https:, or a path on this site).
 
 const boot = JSON.parse(document.getElementById("room-bootstrap").textContent);
 const byId = (id) => document.getElementById(id);
@@ -14,7 +16,7 @@ const RETRY_BASE_MS = 1_000;
 const RETRY_CAP_MS = 30_000;
 const LOG_LIMIT = 400;
 const OPEN_STATUSES = ["open", "live", "paused"];
-const FACILITATOR_FRAMES = /^(room\.|lobby\.|queue\.|prompt\.|timer\.|pin\.|alert\.)/;
+const FACILITATOR_FRAMES = /^(room\.|lobby\.|queue\.|prompt\.|timer\.|pin\.|alert\.|message\.|member\.|held\.|safety\.)/;
 const STATUS_WORDS = {
   scheduled: "Not open yet",
   open: "Lobby open",
@@ -23,6 +25,36 @@ const STATUS_WORDS = {
   ended: "Ended",
 };
 const ROLE_WORDS = { facilitator: "Facilitator", cofacilitator: "Co-facilitator" };
+const HIDDEN_WORDS = "This message was hidden by a facilitator";
+const NOTE_SHOW = "This message may be hard to read — show it";
+const NOTE_HIDE = "Hide it again";
+const HELD_WORDS = "Your message is waiting for a facilitator. Thank you for your patience.";
+const REPORT_THANKS = "Thank you. A facilitator will look at it. The author won't know who reported.";
+// Safety alerts, most urgent first (safety.models.SEVERITY; a worry about
+// someone else with a time or a plan ranks just below imminent). Plain
+// words only: never what the message said, never how.
+const SEVERITY = { imminent: 50, third_party_urgent: 45, method: 40, third_party: 30, concern: 20, flag: 10 };
+const TIER_WORDS = {
+  imminent: { label: "Urgent", says: (who) => `${who} may be in danger right now.`, todo: "Reach out to them privately now. If they may be in immediate danger, follow your group's safety plan and contact emergency services." },
+  third_party_urgent: { label: "Urgent", says: (who) => `${who} is worried that someone else may be in danger soon.`, todo: "Check in with them privately and share the help-someone-else resources." },
+  method: { label: "Urgent", says: (who) => `${who} wrote something that isn't safe to share with the group. It was held.`, todo: "Reach out to them privately and share the crisis resources." },
+  third_party: { label: "Someone else", says: (who) => `${who} is worried about someone else.`, todo: "Check in with them privately and share the help-someone-else resources." },
+  concern: { label: "Concern", says: (who) => `${who} may be struggling.`, todo: "Check in with them privately and share the crisis resources." },
+  flag: { label: "Word filter", says: (who) => `A word filter flagged a message from ${who}.`, todo: "Have a look when you can." },
+};
+const HELD_WHY = {
+  imminent: "held for safety",
+  method: "held for safety",
+  third_party: "held for review: a worry about someone else",
+  concern: "held for review: the group's policy",
+  none: "held by a word filter",
+};
+const MUTE_CHOICES = [
+  { minutes: 5, words: "5 min" },
+  { minutes: 15, words: "15 min" },
+  { minutes: 60, words: "60 min" },
+  { minutes: 0, words: "this session" },
+];
 const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
 // Phones have no Shift+Enter: there Enter starts a new line and Send sends.
 const touchFirst = window.matchMedia("(pointer: coarse)").matches;
@@ -48,10 +80,14 @@ const room = {
   locked: false,
   checkins: { in: null, out: null },
   clockOffset: 0, // server time minus local time, in ms
+  mutedUntil: null, // ms (server clock) while a facilitator has muted this person
   // Facilitators only.
   lobby: [],
   autoAdmit: false,
   alerts: [],
+  safetyAlerts: [],
+  held: [],
+  mutes: new Map(), // user id -> ISO time their mute ends, as far as this page knows
 };
 
 const conn = {
@@ -75,6 +111,20 @@ const mine = loadMemory();
 let pendingChat = null; // {id, text} until the server acks it
 let wantCheckout = false;
 let timeUpAnnounced = false;
+
+// Chat messages on screen, by seq: enough to redraw one when it is hidden
+// or shown again. Per viewer: which content-noted messages are open, what
+// this person reported.
+const shownMessages = new Map(); // seq -> {at, data}
+const openNotes = new Set();
+const reported = new Set();
+let reporting = null; // {seq, ref} while the report form is open or sending
+let muteTimer = 0;
+// Facilitators: the person whose moderation controls are open, a pending
+// "are you sure?", and mutes sent but not yet acknowledged (by client id).
+let openPerson = null;
+let facConfirm = null;
+const pendingMutes = new Map();
 
 function loadMemory() {
   try {
@@ -142,6 +192,12 @@ function replaceKeepingFocus(container, nodes) {
       }
     }
   }
+}
+
+function focusHeading(heading) {
+  if (!heading) return;
+  heading.setAttribute("tabindex", "-1");
+  heading.focus();
 }
 
 function nameOf(userId) {
@@ -388,6 +444,32 @@ function onFrame(text) {
     case "alert":
       onAlert(frame);
       break;
+    case "crisis_card":
+      showCrisisCard(frame.card);
+      break;
+    case "notice":
+      showNotice(frame.text);
+      break;
+    case "muted":
+      setMuted(frame.until);
+      break;
+    case "unmuted":
+      setMuted(null);
+      break;
+    case "plan":
+      onPlan(frame.plan);
+      break;
+    case "safety_alert":
+      onSafetyAlert(frame);
+      break;
+    case "held":
+      onHeld(frame);
+      break;
+    case "held_decided":
+      room.held = room.held.filter((h) => h.id !== frame.id);
+      if (facConfirm && facConfirm.heldId === frame.id) facConfirm = null;
+      render();
+      break;
     default:
       break; // pong, and anything newer than this page
   }
@@ -419,6 +501,8 @@ function applySnapshot(s) {
       room.lobby = s.lobby || [];
       room.autoAdmit = Boolean(s.auto_admit);
       room.alerts = (s.alerts || []).map((a) => ({ ...a, name: a.name || nameOf(a.user_id) }));
+      room.safetyAlerts = Array.isArray(s.safety_alerts) ? s.safety_alerts : [];
+      room.held = Array.isArray(s.held) ? s.held : [];
     }
     const history = s.history || [];
     const continues =
@@ -471,10 +555,9 @@ function applyEvent(frame) {
         room.speaking = null;
         room.lobby = [];
         room.timer = { deadline: null, seconds: 0, remaining: null };
-      } else if (boot.facilitates && room.plan.length === 0) {
-        // The plan is frozen when the room opens; fetch it with a snapshot.
-        send({ type: "join" });
       }
+      // (The plan, frozen when the room opens, reaches facilitators in a
+      // `plan` frame.)
       break;
     }
     case "room.locked":
@@ -489,6 +572,8 @@ function applyEvent(frame) {
       break;
     case "member.removed":
       room.present.delete(d.user_id);
+      room.mutes.delete(d.user_id);
+      if (openPerson === d.user_id) openPerson = null;
       setQueue(d);
       break;
     case "presence.joined":
@@ -550,12 +635,39 @@ function onAck(frame) {
     case "chat.send":
       if (pendingChat && frame.client_msg_id === pendingChat.id) {
         pendingChat = null;
-        const box = byId("composer-text");
-        box.value = "";
         setText("composer-error", "");
-        updateCount();
+        if (frame.status === "blocked") {
+          // Not sent: the words stay, so nothing is lost. The `notice`
+          // that follows says why.
+          showNotice("This message wasn't sent.");
+        } else {
+          byId("composer-text").value = "";
+          updateCount();
+          if (frame.status === "held") showNotice(HELD_WORDS);
+        }
       }
       break;
+    case "report":
+      if (reporting && frame.client_msg_id === reporting.ref) reportDone();
+      break;
+    case "safety.ack":
+      room.safetyAlerts = room.safetyAlerts.filter((a) => `safety.ack-${a.id}` !== frame.client_msg_id);
+      break;
+    case "member.mute": {
+      // This ack carries no client id: mutes are answered in order.
+      const [ref, userId] = pendingMutes.entries().next().value || [];
+      if (ref) pendingMutes.delete(ref);
+      if (userId !== undefined && frame.until) {
+        room.mutes.set(userId, frame.until);
+        announce(`${nameOf(userId)} can write again at ${clock(frame.until)}.`);
+      }
+      break;
+    }
+    case "member.unmute": {
+      const userId = Number(String(frame.client_msg_id || "").split("-")[1]);
+      if (room.mutes.delete(userId)) announce(`${nameOf(userId)} can write again now.`);
+      break;
+    }
     case "checkin": {
       const phase = checkinPhaseSent;
       if (phase) {
@@ -586,9 +698,18 @@ function onError(frame) {
     words += ` You can send again in ${Math.ceil(frame.retry_after)} seconds.`;
   }
   if (frame.code === "muted" && frame.until) {
+    // (The composer stays usable: the text is kept and the words say when.
+    // Only a facilitator's `muted` frame rests it.)
     words += ` You can write again at ${clock(frame.until)}.`;
   }
   const of = frame.for || "";
+  if (frame.client_msg_id) pendingMutes.delete(frame.client_msg_id);
+  if (of === "report" && reporting && frame.client_msg_id === reporting.ref) {
+    reporting.ref = null;
+    byId("report-send").disabled = false;
+    setText("report-error", words);
+    return;
+  }
   if (of === "chat.send") {
     // Keep the text so nothing is lost; the person can try again.
     pendingChat = null;
@@ -628,10 +749,207 @@ function alertWords(alert) {
   return `${alert.name}: ${alert.kind}`;
 }
 
+function onPlan(plan) {
+  if (!boot.facilitates || !Array.isArray(plan)) return;
+  room.plan = plan;
+  if (room.planIndex >= 0 && !room.item) room.item = room.plan[room.planIndex] || null;
+  render();
+}
+
+function onSafetyAlert(frame) {
+  // A repeat of an open alert comes again with the same id and a new count.
+  const known = room.safetyAlerts.some((a) => a.id === frame.id);
+  room.safetyAlerts = [...room.safetyAlerts.filter((a) => a.id !== frame.id), frame];
+  if (!known) {
+    const words = safetyWords(frame);
+    announce(`Safety alert. ${words.says}`);
+  }
+  render();
+}
+
+function onHeld(frame) {
+  if (room.held.some((h) => h.id === frame.id)) return;
+  room.held = [...room.held, frame];
+  announce(`A message from ${frame.name || nameOf(frame.user_id)} is waiting for review.`);
+  render();
+}
+
+function tierKey(alert) {
+  const reasons = Array.isArray(alert.reasons) ? alert.reasons : [];
+  if (alert.tier === "third_party" && reasons.includes("third_party.urgent")) return "third_party_urgent";
+  return TIER_WORDS[alert.tier] ? alert.tier : "flag";
+}
+
+function safetyWords(alert) {
+  const key = tierKey(alert);
+  const words = TIER_WORDS[key];
+  return { key, label: words.label, says: words.says(nameOf(alert.user_id)), todo: words.todo };
+}
+
+function sortedSafetyAlerts() {
+  return [...room.safetyAlerts].sort(
+    (a, b) => SEVERITY[tierKey(b)] - SEVERITY[tierKey(a)] || Date.parse(a.at) - Date.parse(b.at) || a.id - b.id,
+  );
+}
+
+// ---------------------------------------------------------------- care ---
+
+// A link from a frame, only if it is what it claims to be.
+function safeHref(value, scheme) {
+  if (typeof value !== "string" || !value) return null;
+  if (!value.toLowerCase().startsWith(scheme)) return null;
+  if (/[\s"'<>\\`]/.test(value) || /[\u0000-\u001f\u007f]/.test(value)) return null;
+  if (scheme === "https:") {
+    try {
+      if (new URL(value).protocol !== "https:") return null;
+    } catch {
+      return null;
+    }
+  }
+  return value;
+}
+
+// A page on this site ("/support/?country=US"), never another origin.
+function sitePath(value) {
+  if (typeof value !== "string" || !/^\/(?![/\\])/.test(value)) return null;
+  if (/[\s"'<>\\`]/.test(value) || /[\u0000-\u001f\u007f]/.test(value)) return null;
+  return value;
+}
+
+function str(value) {
+  return typeof value === "string" ? value : "";
+}
+
+// One resource, as templates/safety/_resource.html draws it.
+function resourceNode(r) {
+  const name = str(r.name);
+  const call = safeHref(r.phone_href, "tel:");
+  const text = safeHref(r.sms_href, "sms:");
+  const site = safeHref(r.url, "https:");
+  const about = [str(r.kind_label), str(r.hours)].filter(Boolean).join(" · ");
+  const actions = el(
+    "p",
+    { className: "actions" },
+    call && str(r.phone) ? el("a", { className: "button", href: call }, `Call ${r.phone}`) : null,
+    text && str(r.sms)
+      ? el("a", { className: "button secondary", href: text }, r.sms_keyword ? `Text ${r.sms_keyword} to ${r.sms}` : `Text ${r.sms}`)
+      : null,
+    site
+      ? el("a", { href: site, rel: "noopener noreferrer", target: "_blank" }, "Website", el("span", { className: "sr-only", text: ` of ${name} (opens in a new tab)` }))
+      : null,
+  );
+  const languages = str(r.languages) ? `Languages: ${r.languages}. ` : "";
+  return el(
+    "li",
+    { className: "resource" },
+    el(
+      "p",
+      {},
+      el("strong", { text: name }),
+      r.is_example ? " " : null,
+      r.is_example ? el("span", { className: "badge", text: "Example" }) : null,
+      about ? " " : null,
+      about ? el("span", { className: "muted", text: about }) : null,
+    ),
+    str(r.what_to_expect) ? el("p", { text: r.what_to_expect }) : null,
+    actions.childElementCount ? actions : null,
+    el("p", { className: "muted", text: `${languages}Last checked ${str(r.last_verified) || "recently"}.` }),
+  );
+}
+
+// The crisis card, drawn from the frame alone: it works on a page loaded
+// long before. Focus goes to its heading; nothing else is blocked.
+function showCrisisCard(card) {
+  if (!card || typeof card !== "object") return;
+  const region = byId("crisis");
+  const resources = Array.isArray(card.resources) ? card.resources : [];
+  const pinned = Array.isArray(card.pinned) ? card.pinned : [];
+  region.dataset.variant = card.variant === "someone_else" ? "someone_else" : "self";
+  setText("crisis-title", str(card.title) || "You don't have to carry this alone");
+  setText("crisis-hope", str(card.hope) || "Feelings like these can ease, and support is available right now.");
+  const notice = str(card.notice);
+  show(byId("crisis-notice"), Boolean(notice));
+  setText("crisis-notice", notice);
+  setText("crisis-body", str(card.body));
+  show(byId("crisis-body"), Boolean(str(card.body)));
+  byId("crisis-resources").replaceChildren(...resources.map(resourceNode));
+  show(byId("crisis-pinned"), pinned.length > 0);
+  byId("crisis-pinned-list").replaceChildren(...pinned.map(resourceNode));
+  const emergency = card.emergency && typeof card.emergency === "object" ? card.emergency : {};
+  const words = str(emergency.text) || "In immediate danger? Call your local emergency number.";
+  const call = safeHref(emergency.href, "tel:");
+  byId("crisis-emergency").replaceChildren(call ? el("a", { href: call, text: words }) : words);
+  byId("crisis-more").href = sitePath(card.more_url) || region.dataset.supportUrl;
+  region.hidden = false;
+  const heading = byId("crisis-title");
+  heading.focus({ preventScroll: true });
+  region.scrollIntoView({ block: "nearest", behavior: reducedMotion.matches ? "auto" : "smooth" });
+}
+
+function closeCrisisCard() {
+  const region = byId("crisis");
+  if (region.hidden) return;
+  const hadFocus = region.contains(document.activeElement);
+  region.hidden = true;
+  if (hadFocus) {
+    const box = byId("composer-text");
+    if (!box.disabled) box.focus();
+    else focusHeading(byId("chat-heading"));
+  }
+}
+
+// A private line beside the composer (held, blocked, muted). The support
+// page's address in it becomes a link.
+function showNotice(text) {
+  const node = byId("composer-notice");
+  const words = str(text).trim();
+  if (!words) {
+    node.replaceChildren();
+    return;
+  }
+  const support = byId("crisis").dataset.supportUrl;
+  const at = support ? words.indexOf(support) : -1;
+  if (at < 0) {
+    node.replaceChildren(words);
+  } else {
+    node.replaceChildren(
+      words.slice(0, at),
+      el("a", { href: support, text: "Get support" }),
+      words.slice(at + support.length),
+    );
+  }
+}
+
+// Muted by a facilitator until `until` (ISO), or no longer (null). Only the
+// server decides; the page rests the composer and wakes it at the time.
+function setMuted(until) {
+  window.clearTimeout(muteTimer);
+  const end = until ? Date.parse(until) : NaN;
+  if (Number.isNaN(end) || end <= serverNow()) {
+    const was = room.mutedUntil !== null;
+    room.mutedUntil = null;
+    if (was) announce("You can write again.");
+    render();
+    return;
+  }
+  const fresh = room.mutedUntil !== end;
+  room.mutedUntil = end;
+  // Timers are capped near 24.8 days; a longer mute is simply checked again.
+  const wait = Math.min(end - serverNow() + 250, 2_000_000_000);
+  muteTimer = window.setTimeout(() => setMuted(new Date(end).toISOString()), wait);
+  if (fresh) announce(`A facilitator has paused your messages for now. You can write again at ${clock(until)}.`);
+  render();
+}
+
+function mutedNow() {
+  return room.mutedUntil !== null && room.mutedUntil > serverNow();
+}
+
 // ------------------------------------------------------------------ log ---
 
 function clearLog(withGapNote) {
   const log = byId("chat-log");
+  shownMessages.clear();
   log.replaceChildren(
     withGapNote
       ? el("p", { className: "log-note", text: "Earlier messages are not shown." })
@@ -680,11 +998,47 @@ function logEvent(frame, live) {
     case "pin.set":
       node = note(d.text ? "The facilitator pinned a note." : "The facilitator unpinned the note.");
       break;
+    case "message.hidden": {
+      // A tombstone in place, for everyone; the text is gone from here too.
+      const known = shownMessages.get(d.seq);
+      if (known) redrawMessage(d.seq, { ...known.data, text: undefined, hidden: true });
+      if (reporting && reporting.seq === d.seq && !reporting.ref) closeReport();
+      break;
+    }
+    case "message.unhidden":
+      // An "unhidden" from before a later hide comes back hidden itself,
+      // without the text: the tombstone stays.
+      if (shownMessages.has(d.seq) && !d.hidden && typeof d.text === "string") {
+        redrawMessage(d.seq, { ...d, hidden: false });
+      }
+      break;
     default:
       break;
   }
   if (!node) return;
   appendToLog(node, live);
+}
+
+function messageNode(seq) {
+  return byId("chat-log").querySelector(`.msg[data-seq="${CSS.escape(String(seq))}"]`);
+}
+
+// Redraw one message in place; a control inside it keeps the keyboard.
+function redrawMessage(seq, data) {
+  const known = shownMessages.get(seq);
+  const old = messageNode(seq);
+  if (!known || !old) return;
+  const focusKey = old.contains(document.activeElement) ? document.activeElement.dataset.focusKey : null;
+  const fresh = chatNode({ seq, at: known.at }, data);
+  old.replaceWith(fresh);
+  if (focusKey) {
+    const again = fresh.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`);
+    (again || fresh.querySelector("button") || byId("chat-log")).focus();
+  }
+}
+
+function redrawAllMessages() {
+  for (const [seq, known] of shownMessages) redrawMessage(seq, known.data);
 }
 
 function note(text, glyph = "", extra = "") {
@@ -695,19 +1049,69 @@ function note(text, glyph = "", extra = "") {
 }
 
 function chatNode(frame, d) {
+  const seq = frame.seq;
+  shownMessages.set(seq, { at: frame.at, data: d });
   const own = isMe(d.user_id);
   const name = d.name || nameOf(d.user_id);
+  const when = clock(frame.at);
+  const which = ` the message from ${own ? "you" : name} at ${when}`;
+  let action = null;
+  if (boot.facilitates) {
+    const hide = !d.hidden;
+    action = el(
+      "button",
+      { type: "button", className: "msg-action", dataset: { focusKey: `mod-${seq}`, [hide ? "hide" : "unhide"]: String(seq) } },
+      hide ? "Hide" : "Unhide",
+      el("span", { className: "sr-only", text: which }),
+    );
+  } else if (!own && !d.hidden) {
+    action = reported.has(seq)
+      ? el("span", { className: "msg-reported muted", text: "Reported" })
+      : el(
+          "button",
+          { type: "button", className: "msg-action", dataset: { focusKey: `report-${seq}`, report: String(seq) } },
+          "Report",
+          el("span", { className: "sr-only", text: which }),
+        );
+  }
   const meta = el(
     "p",
     { className: "msg-meta" },
     el("span", { className: "msg-name", text: own ? `${name} (you)` : name }),
     ROLE_WORDS[d.role] ? el("span", { className: "badge", text: ROLE_WORDS[d.role] }) : null,
-    el("time", { className: "msg-time", datetime: frame.at, text: clock(frame.at) }),
+    el("time", { className: "msg-time", datetime: frame.at, text: when }),
+    action,
   );
-  const body = d.hidden
-    ? el("p", { className: "msg-text msg-hidden", text: "A facilitator removed this message." })
-    : el("p", { className: "msg-text", text: d.text || "" });
-  return el("div", { className: own ? "msg msg-own" : "msg", dataset: { seq: String(frame.seq) } }, meta, body);
+  let body;
+  let aside = null;
+  if (d.hidden) {
+    body = el("p", { className: "msg-text msg-hidden", text: HIDDEN_WORDS });
+  } else if (d.note && !own) {
+    // The group chose a content note for messages like this one: each
+    // person decides for themselves whether to read it.
+    const open = openNotes.has(seq);
+    const id = `msg-text-${seq}`;
+    body = el(
+      "div",
+      { className: "msg-noted" },
+      el(
+        "button",
+        { type: "button", className: "msg-note-toggle", "aria-expanded": open ? "true" : "false", "aria-controls": id, dataset: { focusKey: `note-${seq}`, note: String(seq) } },
+        open ? NOTE_HIDE : NOTE_SHOW,
+      ),
+      el("p", { className: "msg-text", id, hidden: !open, text: d.text || "" }),
+    );
+  } else {
+    body = el("p", { className: "msg-text", text: d.text || "" });
+    if (d.note) aside = el("p", { className: "msg-note-own", text: "Others see this behind a content note." });
+  }
+  return el(
+    "div",
+    { className: `msg${own ? " msg-own" : ""}${d.hidden ? " msg-is-hidden" : ""}`, dataset: { seq: String(seq) } },
+    meta,
+    body,
+    aside,
+  );
 }
 
 function appendToLog(node, live) {
@@ -715,7 +1119,11 @@ function appendToLog(node, live) {
   byId("chat-empty")?.remove();
   const nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
   log.append(node);
-  while (log.childElementCount > LOG_LIMIT) log.firstElementChild.remove();
+  while (log.childElementCount > LOG_LIMIT) {
+    const gone = log.firstElementChild;
+    if (gone.dataset.seq) shownMessages.delete(Number(gone.dataset.seq));
+    gone.remove();
+  }
   if (nearBottom || !live) {
     log.scrollTo({ top: log.scrollHeight, behavior: live && !reducedMotion.matches ? "smooth" : "auto" });
   }
@@ -894,7 +1302,16 @@ function summaryNode(summary) {
 }
 
 function renderComposer() {
-  const canWrite = isOpen() && (!room.locked || boot.facilitates);
+  const muted = mutedNow();
+  const canWrite = isOpen() && (!room.locked || boot.facilitates) && !muted;
+  const mutedNote = byId("composer-muted");
+  show(mutedNote, muted);
+  if (muted) {
+    setText(
+      "composer-muted",
+      `A facilitator has paused your messages for now. You can write again at ${clock(new Date(room.mutedUntil).toISOString())}. You can still read along, react and raise your hand.`,
+    );
+  }
   const box = byId("composer-text");
   box.disabled = !canWrite;
   box.readOnly = Boolean(pendingChat);
@@ -941,18 +1358,90 @@ function renderPeople() {
     return fa - fb || nameOf(a).localeCompare(nameOf(b));
   });
   setText("people-count", `(${ids.length})`);
+  if (openPerson !== null && !ids.includes(openPerson)) openPerson = null;
   const items = ids.map((uid) => {
     const role = room.people.get(uid)?.role;
+    const until = boot.facilitates ? room.mutes.get(uid) : null;
+    const mutedUntil = until && Date.parse(until) > serverNow() ? until : null;
+    const moderated = boot.facilitates && !isMe(uid) && role === "member";
     return el(
       "li",
       {},
-      el("span", { className: "person-name", text: isMe(uid) ? `${nameOf(uid)} (you)` : nameOf(uid) }),
-      ROLE_WORDS[role] ? el("span", { className: "badge", text: ROLE_WORDS[role] }) : null,
-      room.speaking === uid ? el("span", { className: "badge ok", text: "Has the floor" }) : null,
-      room.queue.includes(uid) ? el("span", { className: "badge warn", text: "Hand up" }) : null,
+      el(
+        "span",
+        { className: "person-line" },
+        el("span", { className: "person-name", text: isMe(uid) ? `${nameOf(uid)} (you)` : nameOf(uid) }),
+        ROLE_WORDS[role] ? el("span", { className: "badge", text: ROLE_WORDS[role] }) : null,
+        room.speaking === uid ? el("span", { className: "badge ok", text: "Has the floor" }) : null,
+        room.queue.includes(uid) ? el("span", { className: "badge warn", text: "Hand up" }) : null,
+        mutedUntil ? el("span", { className: "badge", text: `Muted until ${clock(mutedUntil)}` }) : null,
+        moderated
+          ? el(
+              "button",
+              {
+                type: "button",
+                className: "secondary small person-more",
+                "aria-expanded": openPerson === uid ? "true" : "false",
+                "aria-controls": `person-mod-${uid}`,
+                dataset: { focusKey: `person-${uid}`, person: String(uid) },
+              },
+              "Moderate",
+              el("span", { className: "sr-only", text: ` ${nameOf(uid)}` }),
+            )
+          : null,
+      ),
+      moderated && openPerson === uid ? personControls(uid) : null,
     );
   });
-  byId("people-list").replaceChildren(...items);
+  if (boot.facilitates) replaceKeepingFocus(byId("people-list"), items);
+  else byId("people-list").replaceChildren(...items);
+}
+
+// A facilitator's moderation controls for one member: mute, unmute, remove
+// (removal asks first).
+function personControls(uid) {
+  const who = nameOf(uid);
+  const button = (label, data, hidden, extra = "secondary small") =>
+    el("button", { type: "button", className: extra, dataset: { focusKey: `${Object.keys(data).join("-")}-${Object.values(data).join("-")}`, ...data } }, ...label);
+  const asking = facConfirm && facConfirm.kind === "remove" && facConfirm.userId === uid ? facConfirm : null;
+  if (asking) {
+    const question =
+      asking.scope === "group"
+        ? `Remove ${who} from the group? They leave the group and this room at once.`
+        : `Remove ${who} from this session? They leave the room and can't come back to this session.`;
+    return el(
+      "div",
+      { className: "person-mod person-confirm", id: `person-mod-${uid}` },
+      el("p", { text: question }),
+      el(
+        "div",
+        { className: "actions" },
+        button(["Yes, remove ", el("span", { className: "sr-only", text: `${who} ` }), asking.scope === "group" ? "from the group" : "from this session"], { removeYes: String(uid), scope: asking.scope }, false, "danger small"),
+        button(["Cancel"], { removeNo: String(uid) }),
+      ),
+    );
+  }
+  return el(
+    "div",
+    { className: "person-mod", id: `person-mod-${uid}` },
+    el(
+      "div",
+      { className: "person-mod-row", role: "group", "aria-label": `Mute ${who}` },
+      el("span", { className: "person-mod-label", "aria-hidden": "true", text: "Mute for" }),
+      ...MUTE_CHOICES.map((choice) =>
+        button([el("span", { className: "sr-only", text: `Mute ${who} for ` }), choice.words], { mute: String(uid), minutes: String(choice.minutes) }),
+      ),
+    ),
+    el(
+      "div",
+      { className: "person-mod-row" },
+      button(["Unmute", el("span", { className: "sr-only", text: ` ${who}` })], { unmute: String(uid) }),
+      button(["Remove from session…", el("span", { className: "sr-only", text: ` ${who}` })], { remove: String(uid), scope: "session" }),
+      boot.role === "facilitator"
+        ? button(["Remove from group…", el("span", { className: "sr-only", text: ` ${who}` })], { remove: String(uid), scope: "group" })
+        : null,
+    ),
+  );
 }
 
 // ------------------------------------------------------ facilitator view ---
@@ -973,11 +1462,15 @@ function renderFacilitator() {
   byId("end-ask").hidden = !isOpen() || confirming;
   if (s === "ended") show(byId("end-confirm"), false);
 
+  renderSafety();
+  renderHeld();
+
   // Alerts.
   setText("fac-alerts-count", room.alerts.length ? `(${room.alerts.length})` : "");
+  const waiting = room.alerts.length + room.safetyAlerts.length + room.held.length;
   const jump = byId("fac-jump-alerts");
-  show(jump, room.alerts.length > 0);
-  setText("fac-jump-alerts", room.alerts.length === 1 ? "1 alert" : `${room.alerts.length} alerts`);
+  show(jump, waiting > 0);
+  setText("fac-jump-alerts", waiting === 1 ? "1 needs you" : `${waiting} need you`);
   show(byId("fac-alerts-empty"), room.alerts.length === 0);
   byId("fac-alerts-block").classList.toggle("has-alerts", room.alerts.length > 0);
   replaceKeepingFocus(
@@ -1102,6 +1595,96 @@ function renderFacilitator() {
   lock.disabled = s === "ended";
 }
 
+function renderSafety() {
+  const alerts = sortedSafetyAlerts();
+  setText("fac-safety-count", alerts.length ? `(${alerts.length})` : "");
+  show(byId("fac-safety-empty"), alerts.length === 0);
+  byId("fac-safety-block").classList.toggle("has-alerts", alerts.length > 0);
+  replaceKeepingFocus(
+    byId("fac-safety"),
+    alerts.map((alert) => {
+      const words = safetyWords(alert);
+      const urgent = SEVERITY[words.key] >= SEVERITY.method;
+      const count = Number(alert.count) > 1 ? ` · ${alert.count} messages` : "";
+      return el(
+        "li",
+        { className: `fac-safety-alert safety-${words.key}${urgent ? " is-urgent" : ""}` },
+        el(
+          "p",
+          { className: "fac-safety-head" },
+          el("span", { className: `badge ${urgent ? "danger" : "warn"}`, text: words.label }),
+          " ",
+          el("strong", { text: words.says }),
+        ),
+        el(
+          "p",
+          { className: "muted" },
+          el("time", { datetime: alert.at, text: clock(alert.at) }),
+          count,
+          alert.held_id ? " · Their message is under Held messages." : "",
+        ),
+        el("p", { className: "fac-safety-todo", text: words.todo }),
+        el(
+          "button",
+          { type: "button", className: "small", dataset: { focusKey: `safety-${alert.id}`, safetyAck: String(alert.id) } },
+          "Acknowledge",
+          el("span", { className: "sr-only", text: `: ${words.says}` }),
+        ),
+      );
+    }),
+  );
+}
+
+function renderHeld() {
+  const held = [...room.held].sort(
+    (a, b) => (SEVERITY[tierKey({ tier: b.tier, reasons: b.reasons })] || 0) - (SEVERITY[tierKey({ tier: a.tier, reasons: a.reasons })] || 0) || Date.parse(a.at) - Date.parse(b.at),
+  );
+  setText("fac-held-count", held.length ? `(${held.length})` : "");
+  show(byId("fac-held-empty"), held.length === 0);
+  byId("fac-held-block").classList.toggle("has-alerts", held.length > 0);
+  replaceKeepingFocus(
+    byId("fac-held"),
+    held.map((item) => {
+      const who = item.name || nameOf(item.user_id);
+      const unsafe = item.tier === "method" || item.tier === "imminent";
+      const asking = facConfirm && facConfirm.kind === "approve" && facConfirm.heldId === item.id;
+      const control = (label, data, className = "secondary small") =>
+        el("button", { type: "button", className, dataset: { focusKey: `held-${Object.keys(data)[0]}-${item.id}`, ...data } }, label, el("span", { className: "sr-only", text: ` the message from ${who}` }));
+      const actions = asking
+        ? el(
+            "div",
+            { className: "fac-held-confirm" },
+            el("p", { text: "This message may not be safe for the group to read. Show it to everyone anyway?" }),
+            el(
+              "div",
+              { className: "actions" },
+              control("Yes, show", { approveYes: String(item.id) }, "danger small"),
+              control("Cancel", { approveNo: String(item.id) }),
+            ),
+          )
+        : el(
+            "div",
+            { className: "actions" },
+            control("Approve", { approve: String(item.id) }),
+            control("Reject", { reject: String(item.id) }, "small"),
+          );
+      return el(
+        "li",
+        { className: "fac-held-item" },
+        el(
+          "p",
+          { className: "fac-held-head" },
+          el("strong", { text: who }),
+          el("span", { className: "muted", text: ` · ${clock(item.at)} · ${HELD_WHY[item.tier] || HELD_WHY.none}` }),
+        ),
+        el("blockquote", { className: "fac-held-text", text: str(item.text) }),
+        unsafe ? el("p", { className: "muted", text: "Messages like this are best not shown to the group; reach out to the member instead." }) : null,
+        actions,
+      );
+    }),
+  );
+}
+
 function wireFacilitator() {
   const panel = byId("fac");
   if (!panel) return;
@@ -1138,6 +1721,27 @@ function wireFacilitator() {
       } else {
         send({ type: "alert.ack", alert_id: alert.id, client_msg_id: `alert.ack-${alert.id}` });
       }
+    } else if (d.safetyAck) {
+      act("safety.ack", { alert_id: Number(d.safetyAck), client_msg_id: `safety.ack-${d.safetyAck}` });
+    } else if (d.approve) {
+      const item = room.held.find((h) => h.id === Number(d.approve));
+      if (item && (item.tier === "method" || item.tier === "imminent")) {
+        facConfirm = { kind: "approve", heldId: item.id };
+        render();
+        byId("fac-held").querySelector(`[data-approve-no="${CSS.escape(d.approve)}"]`)?.focus();
+        return;
+      }
+      act("held.decide", { held_id: Number(d.approve), approve: true });
+    } else if (d.approveYes) {
+      facConfirm = null;
+      act("held.decide", { held_id: Number(d.approveYes), approve: true });
+    } else if (d.approveNo) {
+      facConfirm = null;
+      render();
+      byId("fac-held").querySelector(`[data-approve="${CSS.escape(d.approveNo)}"]`)?.focus();
+      return;
+    } else if (d.reject) {
+      act("held.decide", { held_id: Number(d.reject), approve: false });
     }
     render();
   });
@@ -1170,6 +1774,46 @@ function wireFacilitator() {
     act("pin.set", { text: byId("fac-pin-text").value.trim() });
   });
   byId("fac-unpin").addEventListener("click", () => act("pin.set", { text: "" }));
+  wireModeration();
+}
+
+// Facilitators: the controls beside each member in "Here now".
+function wireModeration() {
+  const list = byId("people-list");
+  const focusIn = (selector) => list.querySelector(selector)?.focus();
+  list.addEventListener("click", (event) => {
+    const button = event.target.closest("button");
+    if (!button || !list.contains(button)) return;
+    setText("fac-error", "");
+    const d = button.dataset;
+    if (d.person) {
+      const uid = Number(d.person);
+      openPerson = openPerson === uid ? null : uid;
+      facConfirm = null;
+      render();
+      focusIn(`[data-person="${uid}"]`);
+    } else if (d.mute) {
+      const uid = Number(d.mute);
+      const ref = newId("mute");
+      pendingMutes.set(ref, uid);
+      if (!act("member.mute", { user_id: uid, minutes: Number(d.minutes), client_msg_id: ref })) pendingMutes.delete(ref);
+    } else if (d.unmute) {
+      act("member.unmute", { user_id: Number(d.unmute), client_msg_id: `unmute-${d.unmute}-${Date.now().toString(36)}` });
+    } else if (d.remove) {
+      facConfirm = { kind: "remove", userId: Number(d.remove), scope: d.scope };
+      render();
+      focusIn(`[data-remove-no="${CSS.escape(d.remove)}"]`);
+    } else if (d.removeNo) {
+      facConfirm = null;
+      render();
+      focusIn(`[data-person="${CSS.escape(d.removeNo)}"]`);
+    } else if (d.removeYes) {
+      facConfirm = null;
+      act("member.remove", { user_id: Number(d.removeYes), scope: d.scope });
+      render();
+      focusHeading(byId("people-heading"));
+    }
+  });
 }
 
 // --------------------------------------------------------------- wiring ---
@@ -1188,6 +1832,7 @@ function sendChat() {
     return;
   }
   setText("composer-error", "");
+  showNotice("");
   pendingChat = { id: newId("chat"), text };
   if (!send({ type: "chat.send", text, client_msg_id: pendingChat.id })) {
     // Sent as soon as the connection is back (same id, never twice).
@@ -1215,6 +1860,105 @@ function pass(fromKeyboard) {
   }
   setText("action-error", "");
   act("pass");
+}
+
+// ------------------------------------------------------------ reporting ---
+
+function openReport(seq) {
+  const known = shownMessages.get(seq);
+  if (!known || known.data.hidden) return;
+  const form = byId("report-form");
+  reporting = { seq, ref: null };
+  form.reset();
+  setText("report-error", "");
+  show(byId("report-thanks"), false);
+  const name = known.data.name || nameOf(known.data.user_id);
+  setText("report-who", name);
+  const text = str(known.data.text);
+  setText("report-text", text.length > 140 ? `${text.slice(0, 140)}…` : text);
+  byId("report-send").disabled = false;
+  form.hidden = false;
+  focusHeading(byId("report-title"));
+  form.scrollIntoView({ block: "nearest", behavior: reducedMotion.matches ? "auto" : "smooth" });
+}
+
+function closeReport(toSeq) {
+  byId("report-form").hidden = true;
+  reporting = null;
+  const button = toSeq !== undefined ? messageNode(toSeq)?.querySelector("[data-report]") : null;
+  if (button) button.focus();
+}
+
+function sendReport() {
+  if (!reporting || reporting.ref) return;
+  const picked = byId("report-form").querySelector("input[name=reason]:checked");
+  if (!picked) {
+    setText("report-error", "Choose what worries you about it.");
+    byId("report-form").querySelector("input[name=reason]").focus();
+    return;
+  }
+  setText("report-error", "");
+  const note = byId("report-note").value.trim();
+  const ref = newId("report");
+  const frame = { seq: reporting.seq, reason: picked.value, client_msg_id: ref };
+  if (note) frame.note = note.slice(0, 500);
+  if (act("report", frame, "report-error")) {
+    reporting.ref = ref;
+    byId("report-send").disabled = true;
+  }
+}
+
+function reportDone() {
+  const seq = reporting.seq;
+  reported.add(seq);
+  byId("report-form").hidden = true;
+  reporting = null;
+  const known = shownMessages.get(seq);
+  if (known) redrawMessage(seq, known.data);
+  const thanks = byId("report-thanks");
+  thanks.textContent = REPORT_THANKS;
+  thanks.hidden = false;
+  thanks.focus();
+}
+
+function wireChatLog() {
+  const log = byId("chat-log");
+  log.addEventListener("click", (event) => {
+    const button = event.target.closest("button");
+    if (!button || !log.contains(button)) return;
+    const d = button.dataset;
+    if (d.note) {
+      const seq = Number(d.note);
+      if (openNotes.has(seq)) openNotes.delete(seq);
+      else openNotes.add(seq);
+      const known = shownMessages.get(seq);
+      if (known) redrawMessage(seq, known.data);
+    } else if (d.report) {
+      openReport(Number(d.report));
+    } else if (d.hide || d.unhide) {
+      setText("fac-error", "");
+      act(d.hide ? "message.hide" : "message.unhide", { seq: Number(d.hide || d.unhide) });
+    }
+  });
+  const form = byId("report-form");
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    sendReport();
+  });
+  byId("report-cancel").addEventListener("click", () => closeReport(reporting?.seq));
+  form.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      closeReport(reporting?.seq);
+    }
+  });
+  byId("crisis-close").addEventListener("click", closeCrisisCard);
+  byId("crisis").addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      closeCrisisCard();
+    }
+  });
 }
 
 function isTyping(target) {
@@ -1293,6 +2037,7 @@ function wire() {
       connect();
     }
   });
+  wireChatLog();
   wireFacilitator();
   // The countdown: the deadline is the server's; only the display ticks here.
   window.setInterval(() => {
