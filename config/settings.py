@@ -114,14 +114,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": str(VAR_DIR / f"test-hearth-{os.getpid()}.sqlite3")
     }
 else:
-    # Under ASGI, persistent connections leak across event-loop threads;
-    # Django's docs advise CONN_MAX_AGE=0 there (use a pooler like PgBouncer).
+    # Under ASGI, persistent per-thread connections leak across event-loop
+    # threads, so CONN_MAX_AGE stays 0 and a psycopg pool keeps connections
+    # warm instead of opening one per request.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # One test database per test process, so parallel runs never collide.
     DATABASES["default"]["TEST"] = {
         "NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"
     }
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", 5)
+    if env.bool("DB_POOL", default=True):
+        _options["pool"] = {
+            "min_size": 1,
+            "max_size": env.int("DB_POOL_MAX_SIZE", default=12),
+            "timeout": 10,
+        }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis-backed services -----------------------------------------------

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -30,6 +30,14 @@ from .services.presence import TooManyConnections
 from .services.rooms import Participant, participant
 
 log = logging.getLogger("hearth.room")
+
+
+def database_sync_to_async(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    """Run a service in the thread pool. Channels' default runs every
+    database call of a process on one thread; sockets do not share state, so
+    their calls may run side by side (the room's row lock orders writes)."""
+    return DatabaseSyncToAsync(func, thread_sensitive=False)
+
 
 # Close codes (docs/protocol.md).
 SESSION_GONE = 4401
