@@ -335,8 +335,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.on_join(frame)
 
     async def on_ping(self, frame: protocol.Frame) -> None:
-        await database_sync_to_async(presence.heartbeat)(channel_name=self.channel_name)
-        await self.send_frame({"type": "pong"})
+        seq = await database_sync_to_async(presence.heartbeat)(
+            channel_name=self.channel_name, meeting_id=self.who.meeting_id
+        )
+        pong: dict[str, Any] = {"type": "pong"}
+        if self.admitted:
+            pong["seq"] = seq
+        await self.send_frame(pong)
 
     async def on_chat(self, frame: protocol.Frame) -> None:
         sent = await database_sync_to_async(messages.send_chat)(
@@ -346,7 +351,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             {
                 "type": "ack",
                 "for": frame.type,
-                "client_msg_id": frame.ref,
+                **({"client_msg_id": frame.ref} if frame.ref else {}),
                 "seq": sent.seq,
                 "status": sent.status,
             }

@@ -140,6 +140,10 @@ def act(*, who: Participant, action: str, payload: dict[str, Any]) -> int | None
         room = LiveRoom.objects.get(meeting_id=who.meeting_id)
         if not is_admitted(room, who):
             raise TransitionError("not_admitted", "You're still in the lobby.")
+    if action in ("room.open", "room.start"):
+        meeting = Meeting.objects.get(pk=who.meeting_id)
+        if meeting.is_cancelled:
+            raise TransitionError("cancelled", "This session was cancelled.")
     if action == "pin.set":
         text = payload.get("text", "")
         payload = {

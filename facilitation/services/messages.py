@@ -324,6 +324,9 @@ def check_in(*, who: Participant, phase: Any, score: Any, word: Any = "") -> int
 def need_a_moment(*, who: Participant) -> None:
     """A private signal: only facilitators are told, nobody else sees it."""
     who = recheck(who)
+    verdict = ratelimit.check(f"moment:{who.user_id}", per_minute=6, burst=3)
+    if not verdict.allowed:
+        raise RateLimited(verdict.retry_after)
     room = locked_room(who.meeting_id)
     _require_in_room(room, who)
     alert = FacilitatorAlert.objects.create(

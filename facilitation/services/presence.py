@@ -172,9 +172,17 @@ def disconnect(*, who: Participant, channel_name: str) -> None:
         _stop_attendance(room, who.user_id)
 
 
-def heartbeat(*, channel_name: str) -> None:
+def heartbeat(*, channel_name: str, meeting_id: int) -> int:
+    """Keep this socket's presence fresh; returns the room's latest seq so a
+    client can notice a lost broadcast even when the room has gone quiet."""
     RoomConnection.objects.filter(channel_name=channel_name).update(
         last_seen=timezone.now()
+    )
+    return int(
+        LiveRoom.objects.filter(meeting_id=meeting_id)
+        .values_list("last_seq", flat=True)
+        .first()
+        or 0
     )
 
 

@@ -421,6 +421,19 @@ function onFrame(text) {
     case "event":
       onEvent(frame);
       break;
+    case "pong":
+      // The server's latest seq: a lost last broadcast shows up here.
+      if (
+        typeof frame.seq === "number" &&
+        room.admitted &&
+        room.seq !== null &&
+        frame.seq > room.seq &&
+        !conn.resuming
+      ) {
+        conn.resuming = true;
+        send({ type: "resume", after_seq: room.seq });
+      }
+      break;
     case "resumed":
       conn.resuming = false;
       connected();
