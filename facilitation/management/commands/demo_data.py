@@ -178,7 +178,15 @@ class Command(BaseCommand):
                 starts_on=today,
                 duration_minutes=90,
             )
-        if not alone.meetings.filter(series__isnull=True).exists():
+        # Every run leaves a drop-in starting within the hour, so reminders
+        # and the live room can be tried straight away.
+        upcoming = alone.meetings.filter(
+            series__isnull=True,
+            status="scheduled",
+            starts_at__gt=timezone.now(),
+            starts_at__lte=timezone.now() + dt.timedelta(hours=2),
+        )
+        if not upcoming.exists():
             soon = timezone.localtime(
                 timezone.now() + dt.timedelta(minutes=50), alone.zone
             )
