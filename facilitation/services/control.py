@@ -8,7 +8,8 @@ from django.db import transaction
 
 from facilitation import events
 from facilitation.models import LiveRoom, RoomConnection
-from facilitation.room import MAX_PIN_LENGTH, TransitionError
+from facilitation.protocol import ACTION_TYPES
+from facilitation.room import MAX_PIN_LENGTH, RULES, TransitionError
 from groups.models import Meeting
 
 from .messages import clean_text
@@ -22,24 +23,10 @@ from .presence import (
 )
 from .rooms import Participant, apply, locked_room, recheck
 
-FACILITATOR_ACTIONS = {
-    "room.open",
-    "room.start",
-    "room.pause",
-    "room.resume",
-    "room.end",
-    "room.lock",
-    "room.auto_admit",
-    "lobby.admit",
-    "queue.next",
-    "queue.skip",
-    "queue.reorder",
-    "queue.clear",
-    "prompt.show",
-    "timer.set",
-    "pin.set",
-}
-MEMBER_ACTIONS = {"hand.raise", "hand.lower", "pass"}
+# The room actions a client may send (protocol.ACTION_TYPES), split by the
+# state machine's own rule of who may use them.
+FACILITATOR_ACTIONS = frozenset(a for a in ACTION_TYPES if RULES[a][1])
+MEMBER_ACTIONS = frozenset(a for a in ACTION_TYPES if not RULES[a][1])
 
 
 def frozen_plan(meeting: Meeting) -> list[dict[str, Any]]:
