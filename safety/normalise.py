@@ -4,6 +4,11 @@ Everything here runs in linear time: character maps, one tokenising regex
 without nested quantifiers, and single passes over the token list. The
 output is a list of lowercase ASCII-ish tokens with punctuation kept as
 boundary tokens ("." for a sentence end, "," for a pause).
+
+Work per character is kept in C (str.replace, regular expressions without
+backtracking) and each distinct word is normalised once per call, so even
+2,000 characters built to be slow take well under a millisecond, unless
+NFKC multiplies them (docs/safety.md has the figures).
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Collection, Mapping
+from functools import cache
+from itertools import chain, filterfalse
 
 # Zero-width characters, soft hyphen, bidi controls and other invisible
 # format characters people use to slip words past filters.
@@ -73,6 +80,10 @@ _CONFUSABLES = str.maketrans(
     }
 )
 
+# The two tables above as (character, replacement) pairs for _replace_each.
+_INVISIBLE_PAIRS = tuple((chr(code), "") for code in _INVISIBLE)
+_CONFUSABLE_PAIRS = tuple((chr(code), new) for code, new in _CONFUSABLES.items())
+
 # A few emoji stand for words the screener needs to see.
 _EMOJI_WORDS = {
     "\U0001f48a": " pills ",
@@ -86,8 +97,12 @@ LEET = str.maketrans(
 )
 
 # Words, sentence ends, pauses. The word class includes the leetspeak symbols
-# so that "$uicide" and "@" survive as part of a word.
-_TOKEN = re.compile(r"(?:[^\W_]|[@$'])+|[.!?;:\n]|,")
+# so that "$uicide" and "@" survive as part of a word. "_" is a separator:
+# it is turned into a space first, which keeps this one character class
+# (a branch per character made tokenising several times slower).
+_TOKEN = re.compile(r"[\w@$']+|[.!?;:\n,]")
+# Text that is only words and spaces splits into the same tokens, faster.
+_WORDS_AND_SPACES = re.compile(r"[\w@$' ]*")
 # "k!ll", "k|ll": symbols standing for letters inside a word.
 _INNER_SYMBOL = re.compile(r"(?<=[a-z])[!|](?=[a-z])")
 _TIME_LIKE = re.compile(r"\d+(?:am|pm|st|nd|rd|th|s|h|m|min|mins|hrs?|k|x)")
@@ -219,15 +234,52 @@ def clean_chars(text: str) -> str:
     """NFKC, casefold, invisible characters out, look-alikes and accents
     folded. Returns text; no tokenising."""
     text = unicodedata.normalize("NFKC", text)
-    text = text.translate(_INVISIBLE)
+    text = _replace_each(text, _INVISIBLE_PAIRS)
     for emoji, word in _EMOJI_WORDS.items():
         if emoji in text:
             text = text.replace(emoji, word)
-    text = text.casefold().translate(_CONFUSABLES)
-    # Strip accents ("suïcide"), keep the base letters.
-    decomposed = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _INNER_SYMBOL.sub(lambda m: "i" if m.group() == "!" else "l", text)
+    text = _replace_each(text.casefold(), _CONFUSABLE_PAIRS)
+    if not text.isascii():
+        # Strip accents ("suïcide"), keep the base letters.
+        marks, rare_marks = _marks()
+        text = marks.sub("", unicodedata.normalize("NFKD", text))
+        if rare_marks.search(text):
+            text = "".join(filterfalse(unicodedata.combining, text))
+    if "!" in text or "|" in text:
+        text = _INNER_SYMBOL.sub(lambda m: "i" if m.group() == "!" else "l", text)
+    return text
+
+
+def _replace_each(text: str, pairs: tuple[tuple[str, str], ...]) -> str:
+    """`text.translate(table)` for a small table. translate looks every
+    non-ASCII character up in a dict (slow on long non-Latin text); one
+    C-speed scan per table entry is not. The result is the same because no
+    replacement contains a character that the table maps."""
+    for old, new in pairs:
+        if old in text:
+            text = text.replace(old, new)
+    return text
+
+
+@cache
+def _marks() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Combining marks in two patterns: those of the Basic Multilingual Plane
+    as one character class (a bitmap: one look-up per character, where
+    calling unicodedata.combining per character is several times slower),
+    and the stretch of plane 1 that holds the rest (historic scripts,
+    musical notation; not emoji). Planes 2-16 hold none, which
+    tests/safety/test_normalise.py checks. Built once, in ~20 ms."""
+    found = [c for c in range(0x20000) if unicodedata.combining(chr(c))]
+    bmp = [c for c in found if c < 0x10000]
+    runs: list[list[int]] = []
+    for code in bmp:
+        if runs and runs[-1][1] == code - 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    marks = "".join(rf"\u{a:04x}-\u{b:04x}" for a, b in runs)
+    first, last = found[len(bmp)], found[-1]
+    return re.compile(f"[{marks}]+"), re.compile(rf"[\U{first:08x}-\U{last:08x}]")
 
 
 def _deleet(token: str) -> str:
@@ -238,21 +290,20 @@ def _deleet(token: str) -> str:
     return token.translate(LEET)
 
 
+# Runs of one character longer than the limit. One back-reference, nothing
+# nested: no backtracking. Limit 1 deletes each letter that its double
+# follows (no replacement template per match, so cheaper on everyday words);
+# limit 2 rewrites whole runs (cheaper on "aaaa...").
+_SQUEEZE = {
+    1: (re.compile(r"(.)(?=\1)", re.DOTALL), ""),
+    2: (re.compile(r"(.)\1\1+", re.DOTALL), r"\1\1"),
+}
+
+
 def _collapse_runs(token: str, limit: int) -> str:
-    """Shorten every run of one letter to at most `limit` letters."""
-    out: list[str] = []
-    previous = ""
-    run = 0
-    for ch in token:
-        run = run + 1 if ch == previous else 1
-        previous = ch
-        if run <= limit:
-            out.append(ch)
-    return "".join(out)
-
-
-def _single(token: str) -> bool:
-    return len(token) == 1 and token not in (SENTENCE, PAUSE)
+    """Shorten every run of one letter to at most `limit` (1 or 2) letters."""
+    pattern, replacement = _SQUEEZE[limit]
+    return pattern.sub(replacement, token)
 
 
 def _join_spelled_out(
@@ -261,28 +312,30 @@ def _join_spelled_out(
     """ "s u i c i d e", "k.m.s": a run of single characters becomes one word
     when it is long (5+) or spells a word the caller knows. Short runs stay
     apart, so texting like "u r a" keeps its words."""
+    single = [len(t) == 1 and t != SENTENCE and t != PAUSE for t in raw]
+    if True not in single:
+        return raw
     out: list[str] = []
     i, n = 0, len(raw)
     while i < n:
-        if not _single(raw[i]):
+        if not single[i]:
             out.append(raw[i])
             i += 1
             continue
         j = i
         letters: list[str] = []
         while j < n:
-            if _single(raw[j]):
+            if single[j]:
                 letters.append(raw[j])
                 j += 1
-            elif raw[j] == SENTENCE and j + 1 < n and _single(raw[j + 1]):
+            elif raw[j] == SENTENCE and j + 1 < n and single[j + 1]:
                 j += 1
             else:
                 break
         joined = "".join(letters)
-        spelled = _deleet(joined)
-        if len(letters) >= 3 and (
-            len(letters) >= 5 or spelled in vocabulary or spelled in extra
-        ):
+        # Only a run of 3 or 4 has to spell a word (and most runs are 1).
+        spelled = _deleet(joined) if 3 <= len(letters) < 5 else None
+        if len(letters) >= 5 or spelled in vocabulary or spelled in extra:
             out.append(joined)
         else:
             out.extend(raw[i:j])
@@ -308,64 +361,95 @@ def tokens(
     """
     vocab = vocabulary if isinstance(vocabulary, (set, frozenset)) else set(vocabulary)
     typos = typo or {}
-    raw = [SENTENCE if t in ".!?;:\n" else t for t in _TOKEN.findall(clean_chars(text))]
+    cleaned = clean_chars(text).replace("_", " ")
+    if _WORDS_AND_SPACES.fullmatch(cleaned):
+        found = cleaned.split()
+    else:
+        found = _TOKEN.findall(cleaned)
+    raw = [SENTENCE if t in ".!?;:\n" else t for t in found]
     raw = _join_spelled_out(raw, vocab, _EXPANSIONS)
-    out: list[str] = []
-    for token in raw:
-        if token in (SENTENCE, PAUSE):
-            if not out or out[-1] != token:
-                out.append(token)
-            continue
-        token = token.strip("'")
-        if not token:
-            continue
-        if token in _EXPANSIONS:
-            out.extend(_EXPANSIONS[token])
-            continue
-        if token.endswith("'s"):
-            token = token[:-2]
-        token = token.replace("'", "")
-        leet = _deleet(token)
-        if leet != token and leet not in vocab and "1" in token:
-            as_l = _deleet(token.replace("1", "l"))
-            leet = as_l if as_l in vocab else leet
-        token = leet
-        if token in _EXPANSIONS:
-            out.extend(_EXPANSIONS[token])
-            continue
-        if token not in vocab:
-            token = typos.get(token, token)
-        if token not in vocab and len(token) > 2:
-            for limit in (2, 1):
-                squeezed = _collapse_runs(token, limit)
-                if squeezed in vocab:
-                    token = squeezed
-                    break
-                if squeezed in typos:
-                    token = typos[squeezed]
-                    break
-            else:
-                if fuzzy is not None and token not in vocab:
-                    token = fuzzy(token) or token
-        expanded = _EXPANSIONS.get(token)
-        if expanded:
-            out.extend(expanded)
+    # Each distinct token is worked out once (long messages repeat words),
+    # which needs `fuzzy` to be a pure function.
+    distinct = set(raw)
+    words = {t: _word(t, vocab, typos, fuzzy) for t in distinct}
+    words[SENTENCE], words[PAUSE] = (SENTENCE,), (PAUSE,)
+    items = list(chain.from_iterable(map(words.__getitem__, raw)))
+    if SENTENCE in distinct or PAUSE in distinct:
+        # A run of the same boundary counts once. (Comparing with the item
+        # before, kept or not, is the same: a dropped one equals the last kept.)
+        items = [
+            t
+            for t, before in zip(items, [None, *items], strict=False)
+            if not (t == before and t in (SENTENCE, PAUSE))
+        ]
+    return _join_pairs(items)
+
+
+def _word(
+    token: str,
+    vocab: Collection[str],
+    typos: Mapping[str, str],
+    fuzzy: Callable[[str], str | None] | None,
+) -> tuple[str, ...]:
+    """The normalised word(s) one raw token stands for; none for "'"."""
+    token = token.strip("'")
+    if not token:
+        return ()
+    if token in _EXPANSIONS:
+        return _EXPANSIONS[token]
+    if token.endswith("'s"):
+        token = token[:-2]
+    token = token.replace("'", "")
+    leet = _deleet(token)
+    if leet != token and leet not in vocab and "1" in token:
+        as_l = _deleet(token.replace("1", "l"))
+        leet = as_l if as_l in vocab else leet
+    token = leet
+    if token in _EXPANSIONS:
+        return _EXPANSIONS[token]
+    if token not in vocab:
+        token = typos.get(token, token)
+    if token not in vocab and len(token) > 2:
+        squeezed = token
+        for limit in (2, 1):
+            # Squeezing to 2 first leaves the same runs, only shorter.
+            squeezed = _collapse_runs(squeezed, limit)
+            if squeezed in vocab:
+                token = squeezed
+                break
+            if squeezed in typos:
+                token = typos[squeezed]
+                break
         else:
-            out.append(token)
-    return _join_pairs(out)
+            if fuzzy is not None and token not in vocab:
+                token = fuzzy(token) or token
+    return _EXPANSIONS.get(token) or (token,)
+
+
+# Every start of a joinable word: most tokens are not one, and checking that
+# first saves building a joined string at every position.
+_JOIN_HEADS = frozenset(word[:i] for word in _JOINABLE for i in range(len(word) + 1))
 
 
 def _join_pairs(items: list[str]) -> list[str]:
+    if _JOIN_HEADS.isdisjoint(items):
+        return items
     out: list[str] = []
-    i = 0
-    while i < len(items):
-        if i + 1 < len(items) and items[i] + items[i + 1] in _JOINABLE:
-            out.append(items[i] + items[i + 1])
+    i, n = 0, len(items)
+    while i < n:
+        item = items[i]
+        if item in _JOIN_HEADS and i + 1 < n and item + items[i + 1] in _JOINABLE:
+            out.append(item + items[i + 1])
             i += 2
             continue
-        out.append(items[i])
+        out.append(item)
         i += 1
     return out
+
+
+def warm_up() -> None:
+    """Build the tables now rather than on the first accented message."""
+    _marks()
 
 
 def plain(text: str) -> str:

@@ -1,0 +1,110 @@
+"""Text normalisation: the fast paths give what the plain versions gave."""
+
+from __future__ import annotations
+
+import random
+import sys
+import unicodedata
+
+import pytest
+
+from safety import normalise
+
+
+def _plain_clean_chars(text: str) -> str:
+    """clean_chars as first written: one Python step per character."""
+    text = unicodedata.normalize("NFKC", text).translate(normalise._INVISIBLE)
+    for emoji, word in normalise._EMOJI_WORDS.items():
+        text = text.replace(emoji, word)
+    text = text.casefold().translate(normalise._CONFUSABLES)
+    decomposed = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return normalise._INNER_SYMBOL.sub(lambda m: "i" if m.group() == "!" else "l", text)
+
+
+def _plain_collapse_runs(token: str, limit: int) -> str:
+    out, previous, run = [], "", 0
+    for ch in token:
+        run = run + 1 if ch == previous else 1
+        previous = ch
+        if run <= limit:
+            out.append(ch)
+    return "".join(out)
+
+
+def _samples() -> list[str]:
+    rng = random.Random(7)
+    pieces = [
+        *"aeiouk1!|_'. ,",
+        "su\u00efcide",
+        "e\u0301\u0302",
+        "\u200b",
+        "\u202e",
+        "\u00ad",
+        "\u0456",
+        "\u043e",
+        "\u2019",
+        "`",
+        "\U0001f48a",
+        "\U0001f49b",
+        "\ufdfa",
+        "\u01c5",
+        "\uff4b",
+        "x\U0001d165",
+        "\U000101fd",
+        "\u0e49",
+    ]
+    samples = ["".join(rng.choices(pieces, k=rng.randint(1, 40))) for _ in range(2000)]
+    # Random code points from every plane, marks among them.
+    samples += [
+        "".join(chr(rng.randint(0x20, 0x2FFFF)) for _ in range(rng.randint(1, 30)))
+        for _ in range(1000)
+    ]
+    return samples
+
+
+def test_clean_chars_matches_the_per_character_version() -> None:
+    for text in _samples():
+        assert normalise.clean_chars(text) == _plain_clean_chars(text), ascii(text)
+
+
+def test_no_replacement_holds_a_character_that_its_table_maps() -> None:
+    # _replace_each stands in for str.translate only under this condition.
+    for pairs in (normalise._INVISIBLE_PAIRS, normalise._CONFUSABLE_PAIRS):
+        mapped = {old for old, _ in pairs}
+        assert not any(ch in mapped for _, new in pairs for ch in new)
+
+
+def test_the_mark_patterns_hold_every_combining_mark_and_nothing_else() -> None:
+    marks, rare_marks = normalise._marks()
+    for code in range(0x10000):
+        ch = chr(code)
+        assert bool(marks.fullmatch(ch)) == bool(unicodedata.combining(ch)), hex(code)
+    beyond = [
+        code
+        for code in range(0x10000, sys.maxunicode + 1)
+        if unicodedata.combining(chr(code))
+    ]
+    assert all(rare_marks.fullmatch(chr(code)) for code in beyond)
+    # Emoji sit past the stretch that needs the slow path.
+    assert not rare_marks.search("\U0001f48a\U0001f49b\U0001faa2")
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+def test_collapse_runs_matches_the_letter_by_letter_version(limit: int) -> None:
+    rng = random.Random(limit)
+    for _ in range(5000):
+        token = "".join(
+            rng.choice("aab\u00e9\n\U0001f48a") * rng.choice([1, 1, 2, 3, 9])
+            for _ in range(rng.randint(0, 12))
+        )
+        want = _plain_collapse_runs(token, limit)
+        assert normalise._collapse_runs(token, limit) == want
+
+
+def test_underscores_separate_words() -> None:
+    assert normalise.plain("kill_myself __ now_") == "kill myself now"
+
+
+def test_repeated_boundaries_count_once() -> None:
+    assert normalise.tokens("a.. , ,b !? ' . c") == ["a", ".", ",", "b", ".", "c"]
