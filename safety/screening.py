@@ -8,8 +8,8 @@ The interface is `screen(text) -> Result`; everything else here is detail
 that a replacement (a trained model, a vendor service behind the same
 function) may do differently. The rule engine is deterministic, makes no
 network calls and runs in time linear in the length of the text: tokens are
-matched against a trie of phrases (no regular expression sees the text
-except the tokeniser, which has no nested quantifiers).
+matched against a trie of phrases (regular expressions only normalise the
+text, and none has nested quantifiers or backtracks).
 
 How a tier is decided (see docs/safety.md):
 
@@ -34,7 +34,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from . import normalise
 from . import screening_rules as R
@@ -161,6 +161,16 @@ def _classes() -> dict[str, tuple[str, ...]]:
 
 
 @cache
+def _starters() -> frozenset[str]:
+    """Tokens that can begin a phrase (and digits, if a phrase begins {NUM})."""
+    root = _trie()
+    classes = _classes()
+    return frozenset(root).union(
+        word for word, edges in classes.items() if any(e in root for e in edges)
+    )
+
+
+@cache
 def vocabulary() -> frozenset[str]:
     words: set[str] = set(R.FILLERS) | set(R.NEGATIONS) | set(R.CONJUNCTIONS)
     words |= set(_classes())
@@ -196,8 +206,12 @@ def _within_one_edit(word: str, target: str) -> bool:
     return word[i:] == target[i + 1 :]
 
 
+_FUZZY_LONGEST = max(len(target) for target in R.FUZZY_TARGETS)
+
+
 def _fuzzy(token: str) -> str | None:
-    if len(token) < 5 or not token.isalpha():
+    # Longer tokens are more than one edit from every target.
+    if not 5 <= len(token) <= _FUZZY_LONGEST + 1 or not token.isalpha():
         return None
     for target in R.FUZZY_TARGETS:
         if token[0] == target[0] and _within_one_edit(token, target):
@@ -208,15 +222,20 @@ def _fuzzy(token: str) -> str | None:
 # --- Matching ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Match:
+class _Match(NamedTuple):  # a tuple: long texts make hundreds of them
     rule: R.Rule
     segment: int
     start: int
     end: int  # exclusive
 
 
+# Tokens that end a segment or are dropped from it.
+_SPLIT_OR_DROP = frozenset({normalise.SENTENCE, *R.CONTRASTS, *R.FILLERS})
+
+
 def _segments(items: list[str]) -> list[list[str]]:
+    if _SPLIT_OR_DROP.isdisjoint(items):  # a single clause: a C-speed check
+        return [items] if items else []
     segments: list[list[str]] = [[]]
     for token in items:
         if token == normalise.SENTENCE or token in R.CONTRASTS:
@@ -233,23 +252,43 @@ def _find(segment: list[str], index: int) -> list[_Match]:
     """Every phrase starting at every position. Phrases are at most a dozen
     tokens long, so the work per position is bounded: linear overall."""
     root = _trie()
+    if _starters().isdisjoint(segment) and not (
+        "@NUM" in root and any(token.isdigit() for token in segment)
+    ):
+        return []  # "., ., ., ...": no phrase can start here
     classes = _classes()
+    # Per distinct token, once: the trie keys it can follow (itself and its
+    # classes) and the nodes a phrase starting with it reaches.
+    keys_of: dict[str, tuple[str, ...]] = {}
+    firsts_of: dict[str, list[dict[str, object]]] = {}
+    for token in set(segment):
+        extra = ("@NUM",) if token.isdigit() else classes.get(token, ())
+        keys = keys_of[token] = (token, *extra)
+        firsts_of[token] = [root[k] for k in keys if k in root]  # type: ignore[misc]
+    edges = [keys_of[token] for token in segment]
+    last = len(segment) - 1
     found: list[_Match] = []
-    for start in range(len(segment)):
-        frontier: list[tuple[dict[str, object], int]] = [(root, start)]
+    for start, token in enumerate(segment):
+        firsts = firsts_of[token]
+        if not firsts:  # most tokens start no phrase
+            continue
+        frontier: list[tuple[dict[str, object], int]] = []
+        for first in firsts:
+            for rule in first.get(_END, ()):  # type: ignore[attr-defined]
+                found.append(_Match(rule, index, start, start + 1))
+            # Go on only if the next token does ("end end end ..." does not).
+            if start < last and not first.keys().isdisjoint(edges[start + 1]):
+                frontier.append((first, start + 1))
         while frontier:
             node, position = frontier.pop()
-            if position >= len(segment):
-                continue
-            token = segment[position]
-            extra = ("@NUM",) if token.isdigit() else classes.get(token, ())
-            for key in (token, *extra):
+            for key in edges[position]:
                 child = node.get(key)
                 if child is None:
                     continue
                 for rule in child.get(_END, ()):  # type: ignore[attr-defined]
                     found.append(_Match(rule, index, start, position + 1))
-                frontier.append((child, position + 1))  # type: ignore[arg-type]
+                if position < last:
+                    frontier.append((child, position + 1))  # type: ignore[arg-type]
     return found
 
 
@@ -278,6 +317,7 @@ def _kept(match: _Match, segment: list[str]) -> bool:
     return not (rule.negatable and _negated(segment, match.start))
 
 
+_MARKERS = frozenset({R.PAST, R.PRESENT})
 _TIME_FEATURES = frozenset({R.PAST, R.PRESENT, R.RECUR})
 
 
@@ -343,13 +383,15 @@ def screen(text: str) -> Result:
     recurring = False
     for index, segment in enumerate(_segments(items)):
         matches = [m for m in _find(segment, index) if _kept(m, segment)]
-        markers = [m for m in matches if {R.PAST, R.PRESENT} & set(m.rule.features)]
+        if not matches:
+            continue
+        markers = [m for m in matches if not _MARKERS.isdisjoint(m.rule.features)]
         timeline = _Timeline(markers, segment) if markers else None
         for match in matches:
-            features = set(match.rule.features)
+            features = match.rule.features
             if R.RECUR in features:
                 recurring = True
-            if features & _TIME_FEATURES:
+            if not _TIME_FEATURES.isdisjoint(features):
                 continue
             if timeline is not None and timeline.in_past(match):
                 past.append(match)
@@ -434,4 +476,6 @@ def warm_up() -> None:
     """Build the tables now (the app calls this at start-up) rather than on
     the first message."""
     _trie()
+    _starters()
     vocabulary()
+    normalise.warm_up()
