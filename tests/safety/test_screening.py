@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
 import statistics
 import sys
 import time
@@ -218,3 +219,34 @@ def test_2000_character_messages() -> None:
     text = ("I'm exhausted from doing everything myself. " * 50)[:2000]
     assert screen(text).tier == "none"
     assert screen(text[:1900] + " I want to die").tier == "concern"
+
+
+# The benchmark's kinds of 2,000-character noise (bench/screening_bench.py).
+NOISE = [
+    "a",
+    "l",
+    "end ",
+    "kil lmy self ",
+    "kill myself\u200b",
+    "e\u0301\u0302\u0303",
+    "really ",
+    "(",
+    "\U0001f49b",
+    " ",
+    "\ufdfa",  # NFKC makes 18 characters of each
+    "not ",
+    "s u ",
+    "a, ",
+    "".join(random.Random(1).choice("abcdefghijklmnopqrstuvwxyz ") for _ in range(99)),
+    "".join(chr(random.Random(2).randint(0x400, 0x4FF)) for _ in range(99)),
+]
+
+
+@pytest.mark.parametrize("unit", NOISE, ids=lambda u: ascii(u[:6]))
+def test_a_crisis_sentence_after_2000_characters_of_noise_is_caught(unit: str) -> None:
+    # Nothing is cut short for speed: the last sentence of a full-length
+    # message is screened like any other.
+    sentence = ". I want to kill myself tonight"
+    text = (unit * 2000)[: 2000 - len(sentence)] + sentence
+    assert len(text) == 2000
+    assert screen(text).tier == screen(sentence).tier == "imminent"
