@@ -1,6 +1,7 @@
 """One way to send a templated email: text and HTML parts, safe headers.
 
-Callers pass ids to Celery; the task loads rows and calls `send_templated`.
+Callers pass ids to Celery; the task loads rows and calls `send_templated`
+(or builds many with `templated_message` and sends them over one connection).
 Names in subjects are flattened to one line so nothing can add a header.
 """
 
@@ -34,14 +35,39 @@ def send_templated(
     headers: dict[str, str] | None = None,
 ) -> int:
     """Render `<template>.txt` and `<template>.html` and send one message."""
+    message = templated_message(
+        to=to,
+        subject=subject,
+        template=template,
+        context=context,
+        recipient_timezone=recipient_timezone,
+        attachments=attachments,
+        headers=headers,
+    )
+    return message.send() if message is not None else 0
+
+
+def templated_message(
+    *,
+    to: Iterable[str],
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+    recipient_timezone: str = "UTC",
+    attachments: Iterable[tuple[str, bytes, str]] = (),
+    headers: dict[str, str] | None = None,
+    message_class: type[EmailMultiAlternatives] = EmailMultiAlternatives,
+) -> EmailMultiAlternatives | None:
+    """The message `send_templated` sends, for callers that send many over
+    one connection; None when there is nobody to send it to."""
     recipients = [address for address in to if address]
     if not recipients:
-        return 0
+        return None
     context = {"site_url": settings.SITE_URL, **context}
     with timezone.override(recipient_timezone):
         text = render_to_string(f"{template}.txt", context)
         html = render_to_string(f"{template}.html", context)
-    message = EmailMultiAlternatives(
+    message = message_class(
         subject=one_line(f"Hearth: {subject}"),
         body=text,
         to=recipients,
@@ -50,4 +76,4 @@ def send_templated(
     message.attach_alternative(html, "text/html")
     for filename, content, mimetype in attachments:
         message.attach(filename, content, mimetype)
-    return message.send()
+    return message
