@@ -1,4 +1,5 @@
-"""Calendar invitations for one recipient (RFC 5546 iTIP).
+"""Calendar invitations (RFC 5546 iTIP): built once per session, then given
+each recipient's ATTENDEE line.
 
 REQUEST for reminders and updates, CANCEL for cancellations; the UID is the
 session's, and SEQUENCE its revision, so a calendar app replaces what it
@@ -42,9 +43,11 @@ def _organizer_address() -> str:
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or "hearth@localhost"
 
 
-def invitation(
-    meeting: Meeting, *, method: str, attendee_email: str, attendee_name: str
+def event_for_all(
+    meeting: Meeting, *, method: str, stamp: dt.datetime | None = None
 ) -> bytes:
+    """The invitation without its ATTENDEE line: the same bytes for everyone
+    invited to the session, so a batch builds it once per session."""
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -52,7 +55,7 @@ def invitation(
     cal.add("method", method)
     event = icalendar.Event()
     event.add("uid", meeting.uid)
-    event.add("dtstamp", timezone.now())
+    event.add("dtstamp", stamp or timezone.now())
     event.add("sequence", meeting.sequence)
     event.add("dtstart", meeting.starts_at.astimezone(meeting.zone))
     event.add("dtend", meeting.ends_at.astimezone(meeting.zone))
@@ -63,11 +66,6 @@ def invitation(
     organizer = icalendar.vCalAddress(f"mailto:{_organizer_address()}")
     organizer.params["cn"] = icalendar.vText(one_line(meeting.group.name, 80))
     event.add("organizer", organizer)
-    attendee = icalendar.vCalAddress(f"mailto:{attendee_email}")
-    attendee.params["cn"] = icalendar.vText(one_line(attendee_name, 80))
-    attendee.params["role"] = icalendar.vText("REQ-PARTICIPANT")
-    attendee.params["rsvp"] = icalendar.vText("FALSE")
-    event.add("attendee", attendee)
     if method == CANCEL or meeting.is_cancelled:
         event.add("status", "CANCELLED")
     else:
@@ -77,11 +75,24 @@ def invitation(
     return cal.to_ical()
 
 
-def attachment(
-    meeting: Meeting, *, method: str, email: str, name: str
-) -> tuple[str, bytes, str]:
-    content = invitation(
-        meeting, method=method, attendee_email=email, attendee_name=name
-    )
+END_EVENT = b"\r\nEND:VEVENT\r\n"
+
+
+def with_attendee(shared: bytes, *, email: str, name: str) -> bytes:
+    """Add one recipient's ATTENDEE line to `event_for_all`'s bytes.
+
+    The line is written by icalendar too (quoting, folding); a folded line
+    never starts with END, so the split below is exact."""
+    attendee = icalendar.vCalAddress(f"mailto:{email}")
+    attendee.params["cn"] = icalendar.vText(one_line(name, 80))
+    attendee.params["role"] = icalendar.vText("REQ-PARTICIPANT")
+    attendee.params["rsvp"] = icalendar.vText("FALSE")
+    line = icalendar.Event().content_line("ATTENDEE", attendee).to_ical()
+    head, found, tail = shared.rpartition(END_EVENT)
+    assert found, "not an event_for_all() calendar"
+    return head + b"\r\n" + line + END_EVENT + tail
+
+
+def as_attachment(content: bytes, *, method: str) -> tuple[str, bytes, str]:
     filename = "cancel.ics" if method == CANCEL else "invite.ics"
     return filename, content, f"text/calendar; method={method}"
