@@ -20,6 +20,17 @@ def sweep() -> dict[str, int]:
 
 
 @shared_task(bind=True, max_retries=8, acks_late=True, ignore_result=True)
+def send_batch(self: Any, delivery_ids: list[int]) -> int:
+    """Send a batch of deliveries over one mail connection; retry only the
+    ones that failed."""
+    try:
+        return len(deliver.send_batch(delivery_ids).sent)
+    except deliver.RetryLater as later:
+        raise self.retry(args=[later.delivery_ids], countdown=later.seconds) from None
+
+
+# Kept for messages already queued by an earlier release.
+@shared_task(bind=True, max_retries=8, acks_late=True, ignore_result=True)
 def send_delivery(self: Any, delivery_id: int) -> str:
     try:
         return deliver.send(delivery_id=delivery_id).state

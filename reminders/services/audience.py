@@ -1,7 +1,7 @@
 """Who should get what: group options, personal switches, opt-outs, RSVPs.
 
-Everything here reads in bulk (a sweep looks at many sessions at once) and
-is checked again, row by row, just before an email leaves.
+Everything here reads in bulk (a sweep looks at many sessions at once);
+`checks` asks again, for each email, just before it leaves.
 """
 
 from __future__ import annotations
@@ -91,16 +91,3 @@ def reminder_audience(
                 chosen.append(person)
         audience[meeting_id] = chosen
     return audience
-
-
-def wants(user: object, group_id: int, family: str) -> bool:
-    """One person's switches for one family of emails from one group."""
-    if not getattr(user, "is_active", False):
-        return False
-    if not getattr(user, SWITCH_OF_FAMILY[Family(family)]):
-        return False
-    return not GroupOptOut.objects.filter(
-        user_id=user.pk,  # type: ignore[attr-defined]
-        group_id=group_id,
-        family=family,
-    ).exists()

@@ -368,10 +368,15 @@ def dispatch_due(now: dt.datetime) -> list[int]:
 
 
 def enqueue(ids: Iterable[int]) -> None:
+    """Hand ids to the workers in batches (SEND_BATCH_SIZE, default 50):
+    each task claims its batch and sends it over one mail connection."""
     from reminders import tasks
 
-    for delivery_id in ids:
-        tasks.send_delivery.delay(delivery_id)
+    from .deliver import batch_size
+
+    ids, size = list(ids), batch_size()
+    for start in range(0, len(ids), size):
+        tasks.send_batch.delay(ids[start : start + size])
 
 
 def run_sweep(now: dt.datetime | None = None, *, send: bool = True) -> SweepReport:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
 from facilitation.models import (
@@ -82,7 +83,7 @@ def test_not_going_and_opted_out_are_not_reminded(group: Any, member: Any) -> No
     assert not Delivery.objects.filter(user__in=[declined, switched_off]).exists()
 
 
-class FlakyBackend:
+class FlakyBackend(BaseEmailBackend):
     """Fails a number of times, then hands over to locmem."""
 
     failures = 0
@@ -90,6 +91,7 @@ class FlakyBackend:
     def __init__(self, **kwargs: Any) -> None:
         from django.core.mail.backends.locmem import EmailBackend
 
+        super().__init__(alias=kwargs.get("alias"))
         self.inner = EmailBackend(**kwargs)
 
     def send_messages(self, messages: Any) -> int:
