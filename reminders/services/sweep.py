@@ -38,6 +38,7 @@ log = logging.getLogger("hearth.reminders")
 LOOKAHEAD = dt.timedelta(days=7)  # the longest reminder offset a group may pick
 WRAP_UP_WINDOW = dt.timedelta(days=7)  # older sessions are not followed up
 DISPATCH_LIMIT = 5000
+RECORD_CHUNK = 2000  # delivery rows per transaction when recording reminders
 
 
 def policy(name: str, default: int) -> int:
@@ -218,9 +219,13 @@ def record_due_reminders(now: dt.datetime) -> int:
     audience = reminder_audience((m, g) for m, g, *_ in due)
     people = {p.user_id for persons in audience.values() for p in persons}
     prefs = preferences_for(people)
+    # Sessions are recorded a chunk at a time: each chunk's rows and the
+    # marks saying they were recorded commit together.
     total = 0
+    chunk: list[Delivery] = []
+    marks: dict[int, str] = {}
     for meeting_id, _group_id, sequence, offset, due_at in due:
-        deliveries = [
+        chunk += [
             Delivery(
                 meeting_id=meeting_id,
                 user_id=person.user_id,
@@ -234,17 +239,30 @@ def record_due_reminders(now: dt.datetime) -> int:
             )
             for person in audience[meeting_id]
         ]
-        with transaction.atomic():
-            total += _insert(deliveries)
-            _mark_recorded(meeting_id, _step_key(sequence, offset))
+        marks[meeting_id] = _step_key(sequence, offset)
+        if len(chunk) >= RECORD_CHUNK:
+            total += _record_chunk(chunk, marks)
+            chunk, marks = [], {}
+    if marks:
+        total += _record_chunk(chunk, marks)
     return total
 
 
-def _mark_recorded(meeting_id: int, key: str) -> None:
-    watch = MeetingWatch.objects.select_for_update().get(meeting_id=meeting_id)
-    if key not in watch.recorded:
-        watch.recorded = [*watch.recorded, key]
-        watch.save(update_fields=["recorded"])
+@transaction.atomic
+def _record_chunk(rows: list[Delivery], marks: dict[int, str]) -> int:
+    recorded = _insert(rows)
+    watches = (
+        MeetingWatch.objects.select_for_update()
+        .filter(meeting_id__in=marks)
+        .order_by("meeting_id")  # one locking order for two sweeps at once
+    )
+    changed = []
+    for watch in watches:
+        if marks[watch.meeting_id] not in watch.recorded:
+            watch.recorded = [*watch.recorded, marks[watch.meeting_id]]
+            changed.append(watch)
+    MeetingWatch.objects.bulk_update(changed, ["recorded"], batch_size=500)
+    return recorded
 
 
 # --- 3. After a session: invitations to reflect, notes, summaries ---------
