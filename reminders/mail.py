@@ -90,7 +90,7 @@ class ReminderEmail(EmailMultiAlternatives):
     """Django's message, built with the same policy but the cached header
     registry: every mail backend calls message() once per email."""
 
-    def message(self, *, policy: Policy = email.policy.default) -> MIMEMessage:
+    def message(self, *, policy: Policy | None = email.policy.default) -> MIMEMessage:
         for standard, faster in _FASTER:
             if policy is standard:
                 return super().message(policy=faster)
