@@ -145,7 +145,7 @@ def _redis_db(url: str, db: int) -> str:
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": env("CACHE_URL", default=_redis_db(REDIS_URL, 1)),
             "KEY_PREFIX": "hearth",
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
