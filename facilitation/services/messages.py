@@ -6,11 +6,13 @@ import datetime as dt
 import logging
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
 from accounts.models import User
 from facilitation import events, ratelimit
@@ -22,9 +24,9 @@ from facilitation.models import (
     RoomEvent,
 )
 from facilitation.room import TransitionError
-from groups.models import FACILITATING_ROLES, SupportGroup
+from groups.models import FACILITATING_ROLES, Meeting, Membership, SupportGroup
 from safety import services as safety
-from safety.models import HeldMessage
+from safety.models import HeldMessage, Mute
 
 from .presence import checkin_summary, is_admitted
 from .rooms import Participant, append_event, locked_room, recheck
@@ -74,16 +76,16 @@ def clean_text(text: Any, *, limit: int) -> str:
     return text
 
 
-def _flood_check(room: LiveRoom, who: Participant) -> None:
+def _flood_check(who: Participant) -> None:
     key = f"{who.user_id}"
-    until = ratelimit.muted_until(f"{room.meeting_id}:{who.user_id}")
-    if until:
-        raise MutedError(until)
     verdict = ratelimit.check(
         f"chat:{key}",
         per_minute=settings.HEARTH["CHAT_RATE_PER_MINUTE"],
         burst=settings.HEARTH["CHAT_BURST"],
+        muted_key=f"{who.meeting_id}:{who.user_id}",
     )
+    if verdict.muted_until:
+        raise MutedError(verdict.muted_until)
     if verdict.allowed:
         return
     strikes = ratelimit.strike(
@@ -91,7 +93,8 @@ def _flood_check(room: LiveRoom, who: Participant) -> None:
     )
     if strikes >= settings.HEARTH["FLOOD_BREACHES"]:
         seconds = settings.HEARTH["FLOOD_MUTE_SECONDS"]
-        ratelimit.mute(f"{room.meeting_id}:{who.user_id}", seconds)
+        ratelimit.mute(f"{who.meeting_id}:{who.user_id}", seconds)
+        room = LiveRoom.objects.get(meeting_id=who.meeting_id)
         with transaction.atomic():
             alert = FacilitatorAlert.objects.create(
                 room=room, user_id=who.user_id, kind=FacilitatorAlert.Kind.FLOOD
@@ -107,7 +110,7 @@ def _flood_check(room: LiveRoom, who: Participant) -> None:
                 "at": alert.created_at.isoformat(),
             },
         )
-        log.info("flood mute room=%s user=%s", room.meeting_id, who.user_id)
+        log.info("flood mute room=%s user=%s", who.meeting_id, who.user_id)
     raise RateLimited(verdict.retry_after)
 
 
@@ -139,29 +142,40 @@ def send_chat(*, who: Participant, text: Any, client_msg_id: str) -> Sent:
     Screening runs here, synchronously and before anything is stored, and
     needs neither Celery nor the channel layer: a member at risk gets the
     crisis card in the reply to this very frame. A resend with the same
-    client id gets the original answer and is not stored again."""
-    who = recheck(who)
+    client id gets the original answer and is not stored again.
+
+    This is the room's hottest path, so it keeps to a few round trips: one
+    query for the sender's standing (membership, account, mute), the rate
+    limits in the shared cache, then, under the room's row lock, the resend
+    check, the insert and the sequence bump."""
     body = clean_text(text, limit=settings.HEARTH["CHAT_MAX_CHARS"])
-    if client_msg_id:
-        earlier = _earlier(who, client_msg_id)
+    try:
+        who, author = _standing(who)
+        # Outside the write transaction: a flood alert must survive the refusal.
+        _flood_check(who)
+    except (MutedError, RateLimited):
+        # A resend of something already answered gets that answer, even now.
+        earlier = _earlier(who, client_msg_id) if client_msg_id else None
         if earlier is not None:
             return earlier
-    room = LiveRoom.objects.get(meeting_id=who.meeting_id)
-    _require_can_chat(room, who)
-    mute = safety.active_mute(who.group_id, who.user_id)
-    if mute is not None:
-        raise MutedError(int(mute.until.timestamp()))
-    # Outside the write transaction: a flood alert must survive the refusal.
-    _flood_check(room, who)
+        raise
     with transaction.atomic():
         room = locked_room(who.meeting_id)
+        if client_msg_id:
+            # Under the lock: a resend racing on another socket waits for the
+            # first to commit, then finds it here.
+            earlier = _earlier(who, client_msg_id)
+            if earlier is not None:
+                return earlier
         _require_can_chat(room, who)
+        # The session and group load only if screening or filters need them.
+        meeting = cast(Meeting, SimpleLazyObject(lambda: room.meeting))
         assessment = safety.assess_message(
-            group=SupportGroup.objects.get(pk=who.group_id),
-            author=User.objects.get(pk=who.user_id),
+            group=cast(SupportGroup, SimpleLazyObject(lambda: meeting.group)),
+            author=author,
             text=body,
-            facilitators_connected=facilitators_connected(room),
-            meeting=room.meeting,
+            facilitators_connected=lambda: facilitators_connected(room),
+            meeting=meeting,
             client_msg_id=client_msg_id,
         )
         seq = None
@@ -174,21 +188,13 @@ def send_chat(*, who: Participant, text: Any, client_msg_id: str) -> Sent:
             }
             if assessment.action == "deliver_with_note":
                 data["note"] = True  # shown behind a content note
-            try:
-                with transaction.atomic():
-                    seq = append_event(
-                        room,
-                        kind="chat.message",
-                        actor_id=who.user_id,
-                        data=data,
-                        client_msg_id=client_msg_id,
-                    ).seq
-            except IntegrityError:
-                # The same client id raced in on another socket: a resend.
-                existing = RoomEvent.objects.get(
-                    room=room, actor_id=who.user_id, client_msg_id=client_msg_id
-                )
-                return Sent(existing.seq, duplicate=True)
+            seq = append_event(
+                room,
+                kind="chat.message",
+                actor_id=who.user_id,
+                data=data,
+                client_msg_id=client_msg_id,
+            ).seq
         elif assessment.held is not None:
             events.notify_facilitators(room, held_frame(assessment.held, who.name))
     status = {"hold": "held", "block": "blocked"}.get(assessment.action, "delivered")
@@ -211,22 +217,73 @@ def send_chat(*, who: Participant, text: Any, client_msg_id: str) -> Sent:
     )
 
 
-def _earlier(who: Participant, client_msg_id: str) -> Sent | None:
-    """The answer already given to a message with this client id, if any."""
-    seq = (
-        RoomEvent.objects.filter(
-            room__meeting_id=who.meeting_id,
-            actor_id=who.user_id,
-            client_msg_id=client_msg_id,
-        )
-        .values_list("seq", flat=True)
-        .first()
+def _standing(who: Participant) -> tuple[Participant, User]:
+    """The sender's membership (re-checked) and whether a mute is in force,
+    in one query. Raises PermissionDenied when they left, MutedError when
+    muted. The account comes back lazily: an ordinary message never needs
+    it, a flagged one loads it.
+
+    Hand-written SQL: on the busiest path the ORM's query building cost
+    several times the query itself."""
+    membership, mute, user = (
+        Membership._meta.db_table,
+        Mute._meta.db_table,
+        User._meta.db_table,
     )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT m.role, EXISTS (
+                SELECT 1 FROM {mute} x
+                WHERE x.group_id = m.group_id AND x.user_id = m.user_id
+                  AND x.until > %s AND x.lifted_at IS NULL
+            )
+            FROM {membership} m INNER JOIN {user} u ON u.id = m.user_id
+            WHERE m.user_id = %s AND m.group_id = %s AND u.is_active
+            """,
+            [now, who.user_id, who.group_id],
+        )
+        found = cursor.fetchone()
+    if found is None:
+        raise PermissionDenied("You're no longer a member of this group.")
+    role, muted = found
+    if muted:
+        mute_row = safety.active_mute(who.group_id, who.user_id)
+        if mute_row is not None:
+            raise MutedError(int(mute_row.until.timestamp()))
+    if role != who.role:
+        who = Participant(who.user_id, who.meeting_id, who.group_id, who.name, role)
+    user_id = who.user_id
+    return who, cast(User, SimpleLazyObject(lambda: User.objects.get(pk=user_id)))
+
+
+def _earlier(who: Participant, client_msg_id: str) -> Sent | None:
+    """The answer already given to a message with this client id, if any:
+    stored (its seq) or held (no seq). One query for both."""
+    event, room, held = (
+        RoomEvent._meta.db_table,
+        LiveRoom._meta.db_table,
+        HeldMessage._meta.db_table,
+    )
+    mine: list[int | str] = [who.meeting_id, who.user_id, client_msg_id]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT (
+                SELECT e.seq FROM {event} e INNER JOIN {room} r ON r.id = e.room_id
+                WHERE r.meeting_id = %s AND e.actor_id = %s AND e.client_msg_id = %s
+            ), EXISTS (
+                SELECT 1 FROM {held} h
+                WHERE h.meeting_id = %s AND h.author_id = %s AND h.client_msg_id = %s
+            )
+            """,
+            mine + mine,
+        )
+        seq, was_held = cursor.fetchone()
     if seq is not None:
         return Sent(seq, duplicate=True)
-    if HeldMessage.objects.filter(
-        meeting_id=who.meeting_id, author_id=who.user_id, client_msg_id=client_msg_id
-    ).exists():
+    if was_held:
         return Sent(None, duplicate=True, status="held")
     return None
 

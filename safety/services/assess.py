@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -73,7 +74,7 @@ def assess_message(
     group: SupportGroup,
     author: Any,
     text: str,
-    facilitators_connected: bool,
+    facilitators_connected: bool | Callable[[], bool],
     meeting: Meeting | None = None,
     country: str | None = None,
     language: str = "en",
@@ -96,6 +97,8 @@ def assess_message(
     reflection (`source="reflection"`) is never held or filtered: its
     author gets the card, and only method and imminent tiers alert.
     `country` defaults to the author's, then the group's region.
+    `facilitators_connected` may be a callable: it is asked only when an
+    alert is raised, so an ordinary message does not pay for the look-up.
     """
     result = _screen(text, group=group, author=author)
     tier = result.tier
@@ -155,7 +158,11 @@ def assess_message(
             reasons=result.reasons
             if alert_tier != "flag"
             else [f"word_rule.{i}" for i in verdict.rule_ids],
-            facilitators_connected=facilitators_connected,
+            facilitators_connected=(
+                facilitators_connected()
+                if callable(facilitators_connected)
+                else facilitators_connected
+            ),
             meeting=meeting,
             source=source,
             held=held,
