@@ -364,6 +364,8 @@ HEARTH = {
     "REACTIONS_PER_MINUTE": 40,
     "MAX_ROOM_CONNECTIONS": 5,
     "PRESENCE_TTL_SECONDS": 90,
+    # A dropped socket counts as leaving only if it is not back this soon.
+    "PRESENCE_GRACE_SECONDS": env.float("HEARTH_PRESENCE_GRACE_SECONDS", default=5.0),
     "RESUME_LIMIT": 2000,
     "CHECKIN_MIN_ANSWERS": 3,
     # Reminders and follow-ups (DESIGN.md, Policies); minutes unless named.

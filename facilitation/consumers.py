@@ -19,6 +19,7 @@ from typing import Any
 
 from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
@@ -130,6 +131,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await database_sync_to_async(presence.disconnect)(
             who=self.who, channel_name=self.channel_name
         )
+        grace = settings.HEARTH["PRESENCE_GRACE_SECONDS"]
+        if grace > 0:
+            _later(grace, self.who)
+        else:
+            await database_sync_to_async(presence.leave_if_gone)(who=self.who)
 
     async def _enter_hub(self) -> None:
         if not self.in_hub:
@@ -513,6 +519,29 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if session_key and getattr(session, "session_key", None) != session_key:
             return
         await self.close(code=int(message.get("code", FORBIDDEN)))
+
+
+# Leaves waiting out their grace period (held so they are not collected).
+_leaving: set[asyncio.Task[None]] = set()
+
+
+def _later(grace: float, who: Participant) -> None:
+    """Decide whether `who` left once the grace period is over. Held in this
+    process only: if it stops meanwhile, the person's presence simply ends
+    with their connection's freshness (snapshots count fresh sockets)."""
+
+    async def leave() -> None:
+        await asyncio.sleep(grace)
+        try:
+            await database_sync_to_async(presence.leave_if_gone)(who=who)
+        except Exception:
+            log.exception(
+                "room leave failed room=%s user=%s", who.meeting_id, who.user_id
+            )
+
+    task = asyncio.create_task(leave())
+    _leaving.add(task)
+    task.add_done_callback(_leaving.discard)
 
 
 HANDLERS: dict[str, Handler] = {

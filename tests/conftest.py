@@ -101,6 +101,13 @@ def staff(db: None):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
+def _leaving_at_once(settings: object) -> None:
+    """Sockets that close count as leaving at once (no grace period), so
+    presence tests see "left" without waiting; the grace has its own test."""
+    settings.HEARTH = {**settings.HEARTH, "PRESENCE_GRACE_SECONDS": 0}  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
 def _celery_eager() -> object:
     """Unit tests run tasks inline (after commit); the integration pass uses a
     real worker instead."""

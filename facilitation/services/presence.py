@@ -25,7 +25,7 @@ from facilitation.room import OPEN_STATUSES
 from groups.models import Membership
 from safety.models import HeldMessage, SafetyAlert
 
-from .rooms import Participant, append_event, apply, locked_room
+from .rooms import Participant, append_event, apply_locked, locked_room
 
 HISTORY = 50
 
@@ -56,31 +56,39 @@ def _present_ids(room: LiveRoom, names: dict[int, dict[str, str]]) -> list[int]:
     ]
 
 
-def _start_attendance(room: LiveRoom, user_id: int) -> None:
+def _start_attendance(room: LiveRoom, user_id: int) -> bool:
+    """Start (or continue) a stay. True when the person was not already
+    counted as here, so their arrival is news to the room."""
     now = timezone.now()
     record, created = Attendance.objects.select_for_update().get_or_create(
         room=room,
         user_id=user_id,
         defaults={"first_joined_at": now, "present_since": now},
     )
-    if not created and record.present_since is None:
+    if created:
+        return True
+    if record.present_since is None:
         record.present_since = now
         record.save(update_fields=["present_since"])
+        return True
+    return False
 
 
-def _stop_attendance(room: LiveRoom, user_id: int) -> None:
+def _stop_attendance(room: LiveRoom, user_id: int) -> bool:
+    """End a stay; True when one was open."""
     record = (
         Attendance.objects.select_for_update()
         .filter(room=room, user_id=user_id)
         .first()
     )
     if record is None or record.present_since is None:
-        return
+        return False
     now = timezone.now()
     record.seconds += int((now - record.present_since).total_seconds())
     record.present_since = None
     record.last_left_at = now
     record.save(update_fields=["seconds", "present_since", "last_left_at"])
+    return True
 
 
 def _lobby_frame(room: LiveRoom) -> dict[str, Any]:
@@ -104,7 +112,7 @@ def connect(*, who: Participant, channel_name: str) -> bool:
     limit = settings.HEARTH["MAX_ROOM_CONNECTIONS"]
     # One person's connects take turns (their user row is the lock), so
     # sockets arriving together cannot all squeeze under the cap.
-    User.objects.select_for_update().filter(pk=who.user_id).first()
+    User.objects.select_for_update().filter(pk=who.user_id).values_list("pk").first()
     open_sockets = RoomConnection.objects.filter(
         user_id=who.user_id, last_seen__gte=_fresh_after()
     ).count()
@@ -113,31 +121,30 @@ def connect(*, who: Participant, channel_name: str) -> bool:
     room = locked_room(who.meeting_id)
     if who.user_id in room.state.get("removed", []):
         raise PermissionDenied("Removed from this session.")
-    already_here = room.connections.filter(
-        user_id=who.user_id, last_seen__gte=_fresh_after()
-    ).exists()
     RoomConnection.objects.create(
         room=room, user_id=who.user_id, channel_name=channel_name
     )
     if room.status in OPEN_STATUSES:
         was_waiting = who.user_id in room.state["lobby"]
-        room, _, _ = apply(who=who, action="lobby.join", internal=True)
+        room, _, _ = apply_locked(room, who=who, action="lobby.join")
         if who.user_id in room.state["lobby"] and not was_waiting:
             events.notify_facilitators(room, _lobby_frame(room))
     admitted = is_admitted(room, who)
-    if admitted and not already_here:
+    if admitted:
         _arrived(room, who)
     return admitted
 
 
 def _arrived(room: LiveRoom, who: Participant) -> None:
-    append_event(
-        room,
-        kind="presence.joined",
-        actor_id=who.user_id,
-        data={"user_id": who.user_id, "name": who.name, "role": who.role},
-    )
-    _start_attendance(room, who.user_id)
+    """Count the person as here; tell the room unless they already were (a
+    second tab, or back within the grace period after a dropped socket)."""
+    if _start_attendance(room, who.user_id):
+        append_event(
+            room,
+            kind="presence.joined",
+            actor_id=who.user_id,
+            data={"user_id": who.user_id, "name": who.name, "role": who.role},
+        )
 
 
 @transaction.atomic
@@ -148,28 +155,34 @@ def admitted_now(*, who: Participant) -> None:
         _arrived(room, who)
 
 
-@transaction.atomic
 def disconnect(*, who: Participant, channel_name: str) -> None:
-    room = locked_room(who.meeting_id)
+    """Forget a closed socket. Whether the person has left is decided by
+    `leave_if_gone`, now or after the grace period (the consumer's call)."""
     RoomConnection.objects.filter(channel_name=channel_name).delete()
+
+
+@transaction.atomic
+def leave_if_gone(*, who: Participant) -> None:
+    """If the person has no open socket left here, they have left: out of
+    the lobby, and the room is told. A reconnect in time makes this a no-op,
+    so a dropped network does not flash "left" and "joined" to everyone."""
+    room = locked_room(who.meeting_id)
     still_here = room.connections.filter(
         user_id=who.user_id, last_seen__gte=_fresh_after()
     ).exists()
     if still_here:
         return
-    was_admitted = is_admitted(room, who)
     was_waiting = who.user_id in room.state["lobby"]
-    room, _, _ = apply(who=who, action="member.leave", internal=True)
+    room, _, _ = apply_locked(room, who=who, action="member.leave")
     if was_waiting:
         events.notify_facilitators(room, _lobby_frame(room))
-    if was_admitted:
+    if _stop_attendance(room, who.user_id):
         append_event(
             room,
             kind="presence.left",
             actor_id=who.user_id,
             data={"user_id": who.user_id},
         )
-        _stop_attendance(room, who.user_id)
 
 
 def heartbeat(*, channel_name: str, meeting_id: int) -> int:
@@ -306,10 +319,12 @@ def missed(*, who: Participant, after_seq: int) -> list[dict[str, Any]] | None:
         return None
     if room.last_seq - after_seq > settings.HEARTH["RESUME_LIMIT"]:
         return None
-    rows = RoomEvent.objects.filter(
-        room=room, seq__gt=after_seq, seq__lte=room.last_seq
-    ).order_by("seq")
-    return [events.event_frame(event) for event in rows]
+    rows = (
+        RoomEvent.objects.filter(room=room, seq__gt=after_seq, seq__lte=room.last_seq)
+        .order_by("seq")
+        .values_list(*events.FRAME_FIELDS)
+    )
+    return [events.frame_of(*row) for row in rows]
 
 
 def present_in_lobby(room: LiveRoom) -> list[int]:

@@ -3,6 +3,7 @@ session cookie, auth), and what arriving and leaving record."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from typing import Any
@@ -205,6 +206,36 @@ async def test_presence_joined_once_per_person_and_left_with_the_last_tab(
     await second.disconnect()
     left, _ = await fac.expect(lambda f: f.get("kind") == "presence.left")
     assert left["data"] == {"user_id": member.pk}
+
+
+async def test_a_socket_back_within_the_grace_period_never_left(
+    sockets: Any, meeting: Any, facilitator: Any, member: Any, settings: Any
+) -> None:
+    """A dropped network is not news: no "left" then "joined" for the room
+    when the person is back in time, and a real "left" once the grace is
+    over."""
+    settings.HEARTH = {**settings.HEARTH, "PRESENCE_GRACE_SECONDS": 0.5}
+    fac, [tab] = await seat(sockets, meeting, facilitator, member)
+    await tab.disconnect()
+    back = await sockets(member, meeting)
+    await back.join()
+    await asyncio.sleep(0.8)  # past the grace period of the first socket
+    seen = await fac.drain()
+    assert events_of(seen, "presence.left") == []
+    assert events_of(seen, "presence.joined") == []
+    stay = await database_sync_to_async(Attendance.objects.get)(
+        room__meeting=meeting, user=member
+    )
+    assert stay.present_since is not None
+
+    await back.disconnect()
+    assert events_of(await fac.drain(quiet=0.2), "presence.left") == []
+    left, _ = await fac.expect(lambda f: f.get("kind") == "presence.left")
+    assert left["data"] == {"user_id": member.pk}
+    stay = await database_sync_to_async(Attendance.objects.get)(
+        room__meeting=meeting, user=member
+    )
+    assert stay.present_since is None
 
 
 async def test_presence_joined_carries_the_group_name_and_role(
