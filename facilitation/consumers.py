@@ -64,11 +64,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.outbox: deque[str] = deque()
-        self.wake = asyncio.Event()
+        # The task writing the outbox, while one is (see `enqueue`).
         self.writer: asyncio.Task[None] | None = None
         self.pending: list[tuple[int, str]] = []
         self._gap_task: asyncio.Task[None] | None = None
-        self.drained = asyncio.Event()
         self._closing: asyncio.Task[None] | None = None
 
     # --- lifecycle -----------------------------------------------------------
@@ -111,7 +110,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 f"room.{meeting_id}.fac", self.channel_name
             )
         await self.accept()
-        self.writer = asyncio.create_task(self._write())
         if self.admitted:
             await self._enter_hub()
 
@@ -144,6 +142,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     # --- the outgoing queue --------------------------------------------------
     def enqueue(self, text: str) -> None:
+        """Queue a frame; frames leave in the order queued.
+
+        There is no long-lived writer per socket. When none is running, a
+        writer task starts eagerly: it runs inline until a write would have
+        to wait (the socket's buffer is full), so a live event reaches every
+        local socket of a room in one pass of the hub, and an idle socket
+        holds no task at all."""
         if len(self.outbox) >= MAX_OUTBOX:
             log.info(
                 "slow consumer closed room=%s user=%s",
@@ -154,15 +159,22 @@ class RoomConsumer(AsyncWebsocketConsumer):
             self._closing = asyncio.create_task(self.close(code=SLOW_CONSUMER))
             return
         self.outbox.append(text)
-        self.wake.set()
+        if self.writer is None:
+            task = asyncio.Task(
+                self._write(), loop=asyncio.get_running_loop(), eager_start=True
+            )
+            if not task.done():
+                self.writer = task
 
     async def _write(self) -> None:
-        while True:
-            await self.wake.wait()
-            self.wake.clear()
+        try:
             while self.outbox:
                 await self.send(text_data=self.outbox.popleft())
-            self.drained.set()
+        except Exception:
+            # The socket went away mid-write; its disconnect is on the way.
+            self.outbox.clear()
+        finally:
+            self.writer = None
 
     async def send_frame(self, frame: dict[str, Any]) -> None:
         self.enqueue(dumps(frame))
@@ -171,9 +183,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         """Send a run of stored events (resume, gap fill) without tripping the
         slow-consumer cap: wait for the socket to take each batch."""
         for frame in frames:
-            if len(self.outbox) >= MAX_OUTBOX // 2:
-                self.drained.clear()
-                await self.drained.wait()
+            if len(self.outbox) >= MAX_OUTBOX // 2 and self.writer is not None:
+                await asyncio.shield(self.writer)
             self.enqueue(dumps(frame))
 
     async def send_error(
@@ -205,6 +216,23 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.pending.append((seq, text))
         self.busy = True
         self._gap_task = asyncio.create_task(self._fill_gap())
+
+    def offer_run(self, run: list[tuple[int, str]], batch: str) -> None:
+        """Consecutive stored events, and the same as one `events` frame:
+        sent as that frame when the whole run is next in line here."""
+        ready = (
+            not self.busy
+            and self.joined
+            and self.admitted
+            and self.last_seq is not None
+            and run[0][0] == self.last_seq + 1
+        )
+        if not ready:
+            for seq, text in run:
+                self.offer(seq, text)
+            return
+        self.last_seq = run[-1][0]
+        self.enqueue(batch)
 
     async def _fill_gap(self) -> None:
         resync = False
