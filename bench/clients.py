@@ -168,9 +168,10 @@ def merge_point(
             "event_gaps",
             "event_doubled",
             "snapshots",
+            "batches",
             "open",
         ):
-            totals[name] += int(answer[name])
+            totals[name] += int(answer.get(name, 0))
         cpu.append(answer["cpu_fraction"])
     expected = 0
     complete: list[int] = []
@@ -214,6 +215,7 @@ def merge_point(
         "event_gaps": totals["event_gaps"],
         "event_doubled": totals["event_doubled"],
         "snapshots_mid_run": totals["snapshots"],
+        "batch_frames": totals["batches"],
         "timed_events_us": {k: summarize(v) for k, v in timed.items()},
         "short_connections": [row for a in answers for row in a.get("short_conns", [])][
             :50

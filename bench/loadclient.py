@@ -86,6 +86,7 @@ class PointStats:
     event_gaps: int = 0
     event_doubled: int = 0
     snapshots: int = 0
+    batches: int = 0  # `events` frames (several events in one)
     events: dict[int, list[Any]] = field(default_factory=dict)  # seq -> [n, max, kind]
     acked: dict[int, list[Any]] = field(default_factory=dict)  # seq -> [t_ns, kind]
     errors: Counter[str] = field(default_factory=Counter)
@@ -208,6 +209,14 @@ class Client:
                 self._on_marker(conn, text, start, at)
             return
         frame = json.loads(text)
+        if frame.get("type") == "events":  # several events in one frame
+            self.stats.batches += 1
+            for event in frame["events"]:
+                self._on_frame(conn, event, at)
+            return
+        self._on_frame(conn, frame, at)
+
+    def _on_frame(self, conn: Conn, frame: dict[str, Any], at: int) -> None:
         kind = frame.get("type")
         stats = self.stats
         if kind == "event":
@@ -534,6 +543,7 @@ class Client:
             "event_gaps": stats.event_gaps,
             "event_doubled": stats.event_doubled,
             "snapshots": stats.snapshots,
+            "batches": stats.batches,
             "events": {str(k): v for k, v in stats.events.items()},
             "acked": {str(k): v for k, v in stats.acked.items()},
             "errors": dict(stats.errors),

@@ -19,6 +19,7 @@ import logging
 import time
 import weakref
 from collections.abc import Iterable
+from itertools import pairwise
 from typing import Protocol
 
 from channels.layers import get_channel_layer
@@ -32,6 +33,14 @@ REFRESH_SECONDS = 15 * 60
 class Subscriber(Protocol):
     def offer(self, seq: int, text: str) -> None: ...
 
+    def offer_run(self, run: list[tuple[int, str]], batch: str) -> None: ...
+
+
+def batch_frame(texts: Iterable[str]) -> str:
+    """Encoded events joined into one `events` frame (docs/protocol.md),
+    without decoding them again."""
+    return '{"type":"events","events":[' + ",".join(texts) + "]}"
+
 
 class RoomHub:
     """Per event loop (so per process in production)."""
@@ -43,6 +52,8 @@ class RoomHub:
         self.pump: asyncio.Task[None] | None = None
         self.joined_at: dict[int, float] = {}
         self._lock = asyncio.Lock()
+        # Events received but not yet handed to sockets (see `_collect`).
+        self.waiting: dict[int, list[tuple[int, str]]] = {}
 
     async def _ensure_channel(self) -> str:
         if self.channel is None:
@@ -93,7 +104,7 @@ class RoomHub:
                 continue
             try:
                 if message.get("type") == "room.event":
-                    self.dispatch(
+                    self._collect(
                         message["meeting_id"], message["seq"], message["text"]
                     )
                 await self._refresh()
@@ -102,9 +113,38 @@ class RoomHub:
                 # must not end delivery for every socket of this process.
                 log.exception("room hub could not deliver a message")
 
+    def _collect(self, meeting_id: int, seq: int, text: str) -> None:
+        """Hold an event until the loop comes round, so that events which
+        arrived together (a burst of reactions while the process was busy
+        writing the last one to every socket) go out as one frame per
+        socket. Nothing waits on a timer: a lone event leaves at once."""
+        if not self.waiting:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self.waiting.setdefault(meeting_id, []).append((seq, text))
+
+    def _flush(self) -> None:
+        waiting, self.waiting = self.waiting, {}
+        for meeting_id, run in waiting.items():
+            try:
+                self.dispatch_run(meeting_id, sorted(run))
+            except Exception:
+                log.exception("room hub could not deliver room=%s", meeting_id)
+
     def dispatch(self, meeting_id: int, seq: int, text: str) -> None:
         for subscriber in tuple(self.rooms.get(meeting_id, ())):
             subscriber.offer(seq, text)
+
+    def dispatch_run(self, meeting_id: int, run: list[tuple[int, str]]) -> None:
+        """Events of one room in seq order: one frame per socket when they
+        are consecutive, else one by one."""
+        consecutive = all(b[0] == a[0] + 1 for a, b in pairwise(run))
+        if len(run) == 1 or not consecutive:
+            for seq, text in run:
+                self.dispatch(meeting_id, seq, text)
+            return
+        batch = batch_frame(text for _, text in run)
+        for subscriber in tuple(self.rooms.get(meeting_id, ())):
+            subscriber.offer_run(run, batch)
 
     def subscribers(self, meeting_id: int) -> Iterable[Subscriber]:
         return tuple(self.rooms.get(meeting_id, ()))
@@ -137,4 +177,4 @@ async def close_hub() -> None:
             await found.pump
 
 
-__all__ = ["RoomHub", "Subscriber", "close_hub", "hub"]
+__all__ = ["RoomHub", "Subscriber", "batch_frame", "close_hub", "hub"]

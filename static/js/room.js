@@ -421,6 +421,10 @@ function onFrame(text) {
     case "event":
       onEvent(frame);
       break;
+    case "events":
+      // Several events in one frame (sent in bursts): each as if alone.
+      for (const event of frame.events || []) onEvent(event);
+      break;
     case "pong":
       // The server's latest seq: a lost last broadcast shows up here.
       if (

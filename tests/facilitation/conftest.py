@@ -64,6 +64,7 @@ class Socket:
         self.closed_code: int | None = None
         self.last_seq = 0
         self.pending: deque[dict[str, Any]] = deque()
+        self.batches = 0  # `events` frames seen (several events in one)
 
     async def connect(self, timeout: float = 5) -> tuple[bool, Any]:
         ok, detail = await self.comm.connect(timeout=timeout)
@@ -95,7 +96,14 @@ class Socket:
         text = output["text"]
         # Whatever reaches a browser must be valid UTF-8 text.
         text.encode("utf-8")
-        return dict(json.loads(text))
+        frame = dict(json.loads(text))
+        if frame.get("type") == "events":
+            # Several events in one frame: read them one by one, in order.
+            first, *rest = frame["events"]
+            self.pending.extendleft(reversed(rest))
+            self.batches += 1
+            return dict(first)
+        return frame
 
     async def recv(self, timeout: float = 3) -> dict[str, Any]:
         """The next frame. A timeout here is a test failure (and, as with

@@ -26,7 +26,11 @@ class Peer:
 
         try:
             async for text in self.ws:
-                self.frames.append(json.loads(text))
+                frame = json.loads(text)
+                # An `events` frame carries several events, in order.
+                self.frames.extend(
+                    frame["events"] if frame.get("type") == "events" else [frame]
+                )
                 self._arrived.set()
         except ConnectionClosed:
             pass
