@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Subquery
 from django.db.transaction import TransactionManagementError
 from django.http import Http404
 from django.utils import timezone
@@ -47,27 +48,46 @@ def room_for(meeting: Meeting) -> LiveRoom:
 
 def participant(*, meeting_id: int, user: Any) -> Participant:
     """The person's place in this session, or Http404 (no such session, or
-    not theirs: the two look the same from outside)."""
+    not theirs: the two look the same from outside).
+
+    One query on every connect: the membership, and whether the person
+    accepted the group's current guidelines (the latest version, if its text
+    is still the group's). Anything else takes the full path, which may
+    record a new version."""
     if user is None or not user.is_authenticated or not user.is_active:
         raise PermissionDenied("Please log in.")
+    from safety.models import GuidelinesAcceptance, GuidelinesVersion
+
+    latest = (
+        GuidelinesVersion.objects.filter(group_id=OuterRef(OuterRef("group_id")))
+        .order_by("-number")
+        .values("pk")[:1]
+    )
+    accepted = GuidelinesAcceptance.objects.filter(
+        user_id=user.pk,
+        version_id=Subquery(latest),
+        version__text=OuterRef("group__guidelines"),
+    )
     found = (
         Membership.objects.filter(
             user=user,
             group__meetings__pk=meeting_id,
             group__archived_at__isnull=True,
         )
-        .select_related("user")
-        .values_list("group_id", "role", "display_name", "user__display_name")
+        .values_list(
+            "group_id", "role", "display_name", "user__display_name", Exists(accepted)
+        )
         .first()
     )
     if found is None:
         raise Http404("No such session.")
-    group_id, role, group_name, profile_name = found
-    from safety.services import needs_acceptance
+    group_id, role, group_name, profile_name, has_accepted = found
+    if not has_accepted:
+        from safety.services import needs_acceptance
 
-    if needs_acceptance(user, SupportGroup.objects.get(pk=group_id)) is not None:
-        # The room page sends people to accept the group's guidelines first.
-        raise PermissionDenied("Please accept the group's guidelines first.")
+        if needs_acceptance(user, SupportGroup.objects.get(pk=group_id)) is not None:
+            # The room page sends people to accept the group's guidelines first.
+            raise PermissionDenied("Please accept the group's guidelines first.")
     return Participant(
         user_id=user.pk,
         meeting_id=meeting_id,
