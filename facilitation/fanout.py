@@ -28,6 +28,11 @@ log = logging.getLogger("hearth.room")
 
 # Re-join groups well before the channel layer's group expiry.
 REFRESH_SECONDS = 15 * 60
+# How long a later event waits here for an earlier one still on its way
+# (events are published after commit, from several threads, so the layer
+# can carry seq 8 before seq 7). After this the sockets fill the hole from
+# the log themselves.
+REORDER_SECONDS = 0.05
 
 
 class Subscriber(Protocol):
@@ -54,6 +59,11 @@ class RoomHub:
         self._lock = asyncio.Lock()
         # Events received but not yet handed to sockets (see `_collect`).
         self.waiting: dict[int, list[tuple[int, str]]] = {}
+        # Per room: the seq this process hands out next, events that came
+        # early, and the timer that stops waiting for the ones before them.
+        self.next_seq: dict[int, int] = {}
+        self.early: dict[int, dict[int, str]] = {}
+        self.hole_timers: dict[int, asyncio.TimerHandle] = {}
 
     async def _ensure_channel(self) -> str:
         if self.channel is None:
@@ -81,6 +91,10 @@ class RoomHub:
             if not local and self.channel is not None:
                 del self.rooms[meeting_id]
                 self.joined_at.pop(meeting_id, None)
+                self.next_seq.pop(meeting_id, None)
+                self.early.pop(meeting_id, None)
+                if timer := self.hole_timers.pop(meeting_id, None):
+                    timer.cancel()
                 await self.layer.group_discard(_group(meeting_id), self.channel)
 
     async def _refresh(self) -> None:
@@ -124,9 +138,52 @@ class RoomHub:
 
     def _flush(self) -> None:
         waiting, self.waiting = self.waiting, {}
-        for meeting_id, run in waiting.items():
+        for meeting_id, arrived in waiting.items():
             try:
-                self.dispatch_run(meeting_id, sorted(run))
+                self._release(meeting_id, arrived)
+            except Exception:
+                log.exception("room hub could not deliver room=%s", meeting_id)
+
+    def _release(self, meeting_id: int, arrived: list[tuple[int, str]]) -> None:
+        """Hand sockets the events that are next in line, in seq order, as one
+        run; keep any that came early until the hole before them closes.
+        Putting the order right once here spares every socket of the room a
+        trip to the log."""
+        early = self.early.setdefault(meeting_id, {})
+        early.update(arrived)
+        expected = self.next_seq.get(meeting_id, min(early))
+        for seq in sorted(s for s in early if s < expected):
+            # Older than what went out (a socket that joined late may want
+            # it; the others drop it as a repeat).
+            self.dispatch(meeting_id, seq, early.pop(seq))
+        run = []
+        while expected in early:
+            run.append((expected, early.pop(expected)))
+            expected += 1
+        self.next_seq[meeting_id] = expected
+        if run:
+            self.dispatch_run(meeting_id, run)
+        timer = self.hole_timers.pop(meeting_id, None)
+        if early:
+            self.hole_timers[meeting_id] = (
+                timer
+                or asyncio.get_running_loop().call_later(
+                    REORDER_SECONDS, self._stop_waiting, meeting_id
+                )
+            )
+        elif timer is not None:
+            timer.cancel()
+
+    def _stop_waiting(self, meeting_id: int) -> None:
+        """The missing event never came on the layer: send what came after
+        it; each socket sees the hole and fills it from the log."""
+        self.hole_timers.pop(meeting_id, None)
+        early = self.early.pop(meeting_id, {})
+        if early:
+            run = sorted(early.items())
+            self.next_seq[meeting_id] = run[-1][0] + 1
+            try:
+                self.dispatch_run(meeting_id, run)
             except Exception:
                 log.exception("room hub could not deliver room=%s", meeting_id)
 

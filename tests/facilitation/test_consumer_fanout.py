@@ -142,7 +142,7 @@ async def test_events_that_arrive_together_leave_as_one_frame_per_socket() -> No
     assert other.offers == [(1, "lone")] and other.runs == []
 
 
-async def test_a_run_with_a_hole_goes_out_event_by_event() -> None:
+async def test_an_event_that_came_early_waits_for_the_one_before_it() -> None:
     import asyncio
 
     from facilitation.fanout import RoomHub
@@ -150,10 +150,35 @@ async def test_a_run_with_a_hole_goes_out_event_by_event() -> None:
     hub = RoomHub()
     hub.rooms[7] = {tab := _Tab()}
     hub._collect(7, 4, "four")
-    hub._collect(7, 6, "six")  # 5 was lost on the layer: filled by the socket
     await asyncio.sleep(0)
-    assert tab.runs == []
+    hub._collect(7, 6, "six")  # published before 5 by a faster thread
+    await asyncio.sleep(0)
+    assert tab.offers == [(4, "four")] and tab.runs == []
+    hub._collect(7, 5, "five")
+    await asyncio.sleep(0)
+    assert tab.runs == [
+        ([(5, "five"), (6, "six")], '{"type":"events","events":[five,six]}')
+    ]
+    assert hub.hole_timers == {}
+
+
+async def test_a_hole_that_never_closes_is_left_to_the_sockets() -> None:
+    import asyncio
+
+    from facilitation.fanout import REORDER_SECONDS, RoomHub
+
+    hub = RoomHub()
+    hub.rooms[7] = {tab := _Tab()}
+    hub._collect(7, 4, "four")
+    hub._collect(7, 6, "six")  # 5 was lost on the layer
+    await asyncio.sleep(0)
+    assert tab.offers == [(4, "four")]
+    await asyncio.sleep(REORDER_SECONDS * 2)
+    # Handed over after the wait; the socket fills 5 from the log itself.
     assert tab.offers == [(4, "four"), (6, "six")]
+    hub._collect(7, 7, "seven")
+    await asyncio.sleep(0)
+    assert tab.offers[-1] == (7, "seven")
 
 
 async def test_a_burst_reaches_everyone_complete_and_in_order(
