@@ -14,21 +14,27 @@ from django.http import Http404
 from .models import FACILITATING_ROLES, Meeting, Membership, Role, SupportGroup
 
 
+def may_see(user: Any, group: SupportGroup) -> bool:
+    """SupportGroup.objects.visible_to for one group already at hand: public
+    groups, plus any group the user belongs to; staff see all. Deciding after
+    the look-up by key keeps it one row instead of a scan of every group."""
+    if group.is_public:
+        return True
+    if user is None or not user.is_authenticated:
+        return False
+    return user.is_staff or Membership.objects.filter(group=group, user=user).exists()
+
+
 def visible_group(user: Any, slug: str) -> SupportGroup:
-    group = SupportGroup.objects.visible_to(user).filter(slug=slug).first()
-    if group is None:
+    group = SupportGroup.objects.filter(slug=slug).first()
+    if group is None or not may_see(user, group):
         raise Http404("No such group.")
     return group
 
 
 def visible_meeting(user: Any, pk: int) -> Meeting:
-    meeting = (
-        Meeting.objects.visible_to(user)
-        .select_related("group", "series")
-        .filter(pk=pk)
-        .first()
-    )
-    if meeting is None:
+    meeting = Meeting.objects.select_related("group", "series").filter(pk=pk).first()
+    if meeting is None or not may_see(user, meeting.group):
         raise Http404("No such session.")
     return meeting
 

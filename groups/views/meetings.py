@@ -7,6 +7,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -76,16 +77,20 @@ def detail(request: HearthRequest, pk: int) -> HttpResponse:
     membership = access.membership(meeting.group, request.user)
     rsvp = None
     if membership is not None:
-        rsvp = RSVP.objects.filter(meeting=meeting, user=membership.user).first()
-    going = meeting.rsvps.filter(status=RSVP.Status.GOING)
+        rsvp = RSVP.objects.filter(meeting=meeting, user_id=membership.user_id).first()
+    going = Q(status=RSVP.Status.GOING)
+    # One pass over the session's RSVPs for every figure on the page.
+    figures = meeting.rsvps.aggregate(
+        going_count=Count("pk", filter=going),
+        seats_taken=Count("pk", filter=going & Q(takes_seat=True)),
+        waitlist_count=Count("pk", filter=Q(status=RSVP.Status.WAITLISTED)),
+    )
     context = {
         "meeting": meeting,
         "group": meeting.group,
         "membership": membership,
         "rsvp": rsvp,
-        "going_count": going.count(),
-        "seats_taken": going.filter(takes_seat=True).count(),
-        "waitlist_count": meeting.rsvps.filter(status=RSVP.Status.WAITLISTED).count(),
+        **figures,
         "waitlist_position": _waitlist_position(meeting, rsvp),
     }
     return render(request, "groups/meeting_detail.html", context)

@@ -75,3 +75,16 @@ def test_members_page_does_not_grow(group, facilitator) -> None:
     for _ in range(5):
         JoinRequest.objects.create(group=group, user=UserFactory())
     assert _queries(client, path) == few
+
+
+def test_session_page_does_not_grow_with_rsvps(group, member) -> None:
+    meeting = MeetingFactory(group=group)
+    client = Client()
+    client.force_login(member)
+    path = f"/sessions/{meeting.pk}/"
+    few = _queries(client, path)
+    for status in ("going", "going", "waitlisted", "not_going"):
+        RSVP.objects.create(
+            meeting=meeting, user=MembershipFactory(group=group).user, status=status
+        )
+    assert _queries(client, path) == few
