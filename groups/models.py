@@ -110,7 +110,15 @@ class SupportGroup(models.Model):
     class Meta:
         ordering = ["name", "pk"]
         permissions = [("create_group", "Can create and facilitate support groups")]
-        indexes = [models.Index(fields=["visibility", "topic"])]
+        indexes = [
+            models.Index(fields=["visibility", "topic"]),
+            # The directory's order, a page at a time.
+            models.Index(
+                fields=["name", "id"],
+                condition=Q(visibility="public", archived_at__isnull=True),
+                name="directory_by_name",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

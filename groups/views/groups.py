@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -24,6 +25,7 @@ from groups.models import JoinRequest, Meeting, Membership, Role, SupportGroup
 from groups.services.membership import find_invitation
 
 from .common import form_errors_from
+from .fragments import render_once
 
 
 def _next_meeting_start() -> Subquery:
@@ -38,6 +40,34 @@ def _next_meeting_start() -> Subquery:
     )
 
 
+def _member_count() -> Coalesce:
+    members = (
+        Membership.objects.filter(group=OuterRef("pk"), role=Role.MEMBER)
+        .order_by()
+        .values("group")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(members), 0)
+
+
+def _directory_card(group: SupportGroup) -> str:
+    """One directory entry (templates/groups/_directory_card.html), rendered
+    once per content: the key lists every value the template reads."""
+    key = (
+        group.pk,
+        group.slug,
+        group.name,
+        group.topic,
+        str(group.region),  # the country code
+        group.description,
+        group.members,  # type: ignore[attr-defined]
+        group.capacity,
+        group.next_start,  # type: ignore[attr-defined]
+    )
+    return render_once("groups/_directory_card.html", key, {"group": group})
+
+
 def directory(request: HearthRequest) -> HttpResponse:
     """Public groups, searchable and filterable; a fixed number of queries."""
     form = DirectoryFilterForm(request.GET or None)
@@ -49,11 +79,14 @@ def directory(request: HearthRequest) -> HttpResponse:
             )
         if topic := form.cleaned_data["topic"]:
             groups = groups.filter(topic=topic)
+    # Subqueries rather than a join and GROUP BY: the paginator's COUNT drops
+    # them, and the database runs them only for rows up to the page's end.
     groups = groups.annotate(
-        members=Count("memberships", filter=Q(memberships__role=Role.MEMBER)),
-        next_start=_next_meeting_start(),
+        members=_member_count(), next_start=_next_meeting_start()
     ).order_by("name", "pk")
     page = Paginator(groups, 20).get_page(request.GET.get("page"))
+    for group in page.object_list:
+        group.card = _directory_card(group)  # type: ignore[attr-defined]
     template = (
         "groups/_directory_results.html" if request.htmx else "groups/directory.html"
     )
