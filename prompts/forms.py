@@ -20,8 +20,10 @@ class LibraryFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        themes = [(t.slug, t.name) for t in Theme.objects.all()]
-        self.fields["theme"].choices = [("", "Any theme"), *themes]  # type: ignore[attr-defined]
+        # Kept: the library labels its rows with these, without a query.
+        self.themes = list(Theme.objects.all())
+        choices = [(t.slug, t.name) for t in self.themes]
+        self.fields["theme"].choices = [("", "Any theme"), *choices]  # type: ignore[attr-defined]
 
     def to_filter(self) -> LibraryFilter:
         """Invalid choices are ignored rather than failing the page."""

@@ -177,7 +177,14 @@ class PromptVersion(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "title"]),
+            # The library's order, read a page at a time without sorting all
+            # published versions (partial, so the planner picks it even
+            # before the table has statistics).
+            models.Index(
+                fields=["title", "id"],
+                condition=Q(status="published"),
+                name="published_by_title",
+            ),
             models.Index(fields=["status", "kind"]),
         ]
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from prompts import access
+from prompts import access, cards
 from prompts.forms import LibraryFilterForm, PromptForm, ReviewForm
 from prompts.models import Prompt, PromptVersion, SessionPlan
 from prompts.services import library, workflow
@@ -33,8 +36,12 @@ def _target_plan(request: HttpRequest) -> SessionPlan | None:
 def library_list(request: HttpRequest) -> HttpResponse:
     form = LibraryFilterForm(request.GET or None)
     page = paginate(request, library.search_library(filters=form.to_filter()))
-    # list() fills the page's cache, so the template sees the figures.
-    library.annotate_figures(list(page.object_list))
+    matching = cast("QuerySet[PromptVersion]", page.object_list)
+    versions = page.object_list = library.listing_rows(matching)
+    library.attach_themes(versions, form.themes)
+    library.annotate_figures(versions)
+    for version in versions:
+        version.card = cards.card(version)  # type: ignore[attr-defined]
     query = request.GET.copy()
     query.pop("page", None)
     return render(

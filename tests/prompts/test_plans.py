@@ -145,3 +145,34 @@ def test_usage_counts_and_ratings_per_prompt(plan, facilitator, group, member): 
     library.annotate_figures(versions)
     assert first.sessions_used == 2 and first.rating == (4.5, 2)
     assert unused.sessions_used == 0 and unused.rating is None
+
+
+def test_usage_counts_sessions_running_a_series_plan_once(plan, facilitator, group):  # type: ignore[no-untyped-def]
+    series = MeetingSeries.objects.create(
+        group=group,
+        title="Tuesdays",
+        frequency="weekly",
+        weekday=1,
+        local_time=dt.time(19),
+        timezone="Europe/Berlin",
+        starts_on=timezone.localdate(),
+        duration_minutes=90,
+    )
+    soon = timezone.now() + dt.timedelta(days=1)
+    occurrences = [
+        MeetingFactory(
+            group=group, series=series, starts_at=soon + dt.timedelta(days=7 * n)
+        )
+        for n in range(4)
+    ]
+    plans.attach_plan(plan=plan, by=facilitator, series=series)
+    # One occurrence runs a plan of its own; one is cancelled.
+    own = SessionPlanFactory(owner=facilitator, group=group)
+    PlanItemFactory(plan=own, version=plan.items.first().version)
+    plans.attach_plan(plan=own, by=facilitator, meeting=occurrences[0])
+    occurrences[1].status = "cancelled"
+    occurrences[1].save(update_fields=["status"])
+    first, second = (i.version for i in plan.items.order_by("position")[:2])
+    library.annotate_figures([first, second])
+    # first: the own-plan session plus two series sessions; second: those two.
+    assert (first.sessions_used, second.sessions_used) == (3, 2)
