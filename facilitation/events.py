@@ -48,6 +48,12 @@ def frame_of(
 
 
 def _send(group: str, message: dict[str, Any]) -> None:
+    if message.get("type") == "room.event":
+        # This process's own sockets first, without the round trip through
+        # Redis (the copy that comes back on the layer is dropped there).
+        from .fanout import deliver_here
+
+        deliver_here(message["meeting_id"], message["seq"], message["text"])
     layer = get_channel_layer()
     if layer is None:
         return

@@ -64,6 +64,9 @@ class RoomHub:
         self.next_seq: dict[int, int] = {}
         self.early: dict[int, dict[int, str]] = {}
         self.hole_timers: dict[int, asyncio.TimerHandle] = {}
+        # Seqs given up on (see `_stop_waiting`): still wanted if they come.
+        self.skipped: dict[int, set[int]] = {}
+        self.loop = asyncio.get_running_loop()
 
     async def _ensure_channel(self) -> str:
         if self.channel is None:
@@ -93,6 +96,7 @@ class RoomHub:
                 self.joined_at.pop(meeting_id, None)
                 self.next_seq.pop(meeting_id, None)
                 self.early.pop(meeting_id, None)
+                self.skipped.pop(meeting_id, None)
                 if timer := self.hole_timers.pop(meeting_id, None):
                     timer.cancel()
                 await self.layer.group_discard(_group(meeting_id), self.channel)
@@ -152,10 +156,14 @@ class RoomHub:
         early = self.early.setdefault(meeting_id, {})
         early.update(arrived)
         expected = self.next_seq.get(meeting_id, min(early))
+        skipped = self.skipped.get(meeting_id, set())
         for seq in sorted(s for s in early if s < expected):
-            # Older than what went out (a socket that joined late may want
-            # it; the others drop it as a repeat).
-            self.dispatch(meeting_id, seq, early.pop(seq))
+            # Already handed out (this process published it and the layer
+            # brought it back), unless it is one that was given up on.
+            text = early.pop(seq)
+            if seq in skipped:
+                skipped.discard(seq)
+                self.dispatch(meeting_id, seq, text)
         run = []
         while expected in early:
             run.append((expected, early.pop(expected)))
@@ -181,6 +189,13 @@ class RoomHub:
         early = self.early.pop(meeting_id, {})
         if early:
             run = sorted(early.items())
+            expected = self.next_seq.get(meeting_id, run[0][0])
+            missing = set(range(expected, run[-1][0])) - set(early)
+            skipped = self.skipped.setdefault(meeting_id, set())
+            skipped.update(missing)
+            if len(skipped) > 1000:  # bounded: the oldest holes are long filled
+                for seq in sorted(skipped)[:-1000]:
+                    skipped.discard(seq)
             self.next_seq[meeting_id] = run[-1][0] + 1
             try:
                 self.dispatch_run(meeting_id, run)
@@ -218,6 +233,20 @@ def hub() -> RoomHub:
     if found is None:
         found = _hubs[loop] = RoomHub()
     return found
+
+
+def deliver_here(meeting_id: int, seq: int, text: str) -> None:
+    """Hand a just-stored event to this process's hubs that serve the room.
+    Called from the thread that committed it; the hub takes it on its loop.
+    Events from several threads pile up while the loop is busy and then go
+    out together (`_collect`)."""
+    for loop, found in list(_hubs.items()):
+        if meeting_id not in found.rooms or loop.is_closed():
+            continue
+        try:
+            loop.call_soon_threadsafe(found._collect, meeting_id, seq, text)
+        except RuntimeError:  # the loop closed meanwhile
+            continue
 
 
 def _group(meeting_id: int) -> str:
