@@ -53,7 +53,12 @@ def _send(group: str, message: dict[str, Any]) -> None:
         # Redis (the copy that comes back on the layer is dropped there).
         from .fanout import deliver_here
 
-        deliver_here(message["meeting_id"], message["seq"], message["text"])
+        deliver_here(
+            message["meeting_id"],
+            message["seq"],
+            message["text"],
+            message.get("kind", ""),
+        )
     layer = get_channel_layer()
     if layer is None:
         return
@@ -72,6 +77,7 @@ def publish(room: LiveRoom, event: RoomEvent) -> None:
         "type": "room.event",
         "meeting_id": room.meeting_id,
         "seq": event.seq,
+        "kind": event.kind,
         "text": text,
     }
     transaction.on_commit(lambda: _send(room.group_name, message))

@@ -33,6 +33,12 @@ REFRESH_SECONDS = 15 * 60
 # can carry seq 8 before seq 7). After this the sockets fill the hole from
 # the log themselves.
 REORDER_SECONDS = 0.05
+# Reactions are many and light: the ones arriving within this long go out
+# together, so a room of 500 sending a hundred hearts a second costs a few
+# writes per socket a second, not a hundred. Anything else that arrives
+# meanwhile takes them along at once (the order by seq never changes).
+COALESCE_SECONDS = 0.1
+COALESCED_KINDS = frozenset({"reaction"})
 
 
 class Subscriber(Protocol):
@@ -67,6 +73,9 @@ class RoomHub:
         # Seqs given up on (see `_stop_waiting`): still wanted if they come.
         self.skipped: dict[int, set[int]] = {}
         self.loop = asyncio.get_running_loop()
+        # The pending flush: soon (call_soon) or after COALESCE_SECONDS.
+        self._flush_at: asyncio.Handle | None = None
+        self._flush_soon = False
 
     async def _ensure_channel(self) -> str:
         if self.channel is None:
@@ -123,7 +132,10 @@ class RoomHub:
             try:
                 if message.get("type") == "room.event":
                     self._collect(
-                        message["meeting_id"], message["seq"], message["text"]
+                        message["meeting_id"],
+                        message["seq"],
+                        message["text"],
+                        message.get("kind", ""),
                     )
                 await self._refresh()
             except Exception:
@@ -131,16 +143,26 @@ class RoomHub:
                 # must not end delivery for every socket of this process.
                 log.exception("room hub could not deliver a message")
 
-    def _collect(self, meeting_id: int, seq: int, text: str) -> None:
+    def _collect(self, meeting_id: int, seq: int, text: str, kind: str = "") -> None:
         """Hold an event until the loop comes round, so that events which
-        arrived together (a burst of reactions while the process was busy
-        writing the last one to every socket) go out as one frame per
-        socket. Nothing waits on a timer: a lone event leaves at once."""
-        if not self.waiting:
-            asyncio.get_running_loop().call_soon(self._flush)
+        arrived together (a burst while the process was busy writing the
+        last one to every socket) go out as one frame per socket. A lone
+        event leaves at once; reactions wait up to COALESCE_SECONDS for
+        company."""
         self.waiting.setdefault(meeting_id, []).append((seq, text))
+        if kind in COALESCED_KINDS:
+            if self._flush_at is None:
+                self._flush_at = self.loop.call_later(COALESCE_SECONDS, self._flush)
+        elif not self._flush_soon:
+            if self._flush_at is not None:
+                self._flush_at.cancel()
+            self._flush_soon = True
+            self._flush_at = self.loop.call_soon(self._flush)
 
     def _flush(self) -> None:
+        if self._flush_at is not None:
+            self._flush_at.cancel()  # when flushed early by a test or shutdown
+        self._flush_at, self._flush_soon = None, False
         waiting, self.waiting = self.waiting, {}
         for meeting_id, arrived in waiting.items():
             try:
@@ -235,7 +257,7 @@ def hub() -> RoomHub:
     return found
 
 
-def deliver_here(meeting_id: int, seq: int, text: str) -> None:
+def deliver_here(meeting_id: int, seq: int, text: str, kind: str = "") -> None:
     """Hand a just-stored event to this process's hubs that serve the room.
     Called from the thread that committed it; the hub takes it on its loop.
     Events from several threads pile up while the loop is busy and then go
@@ -244,7 +266,7 @@ def deliver_here(meeting_id: int, seq: int, text: str) -> None:
         if meeting_id not in found.rooms or loop.is_closed():
             continue
         try:
-            loop.call_soon_threadsafe(found._collect, meeting_id, seq, text)
+            loop.call_soon_threadsafe(found._collect, meeting_id, seq, text, kind)
         except RuntimeError:  # the loop closed meanwhile
             continue
 

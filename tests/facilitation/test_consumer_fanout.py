@@ -238,3 +238,25 @@ async def test_the_copy_that_comes_back_on_the_layer_is_not_sent_twice() -> None
         assert tab.offers[-1] == (5, "five")
     finally:
         fanout._hubs.pop(asyncio.get_running_loop(), None)
+
+
+async def test_reactions_wait_briefly_for_company_and_anything_else_takes_them_along() -> (
+    None
+):
+    import asyncio
+
+    from facilitation.fanout import COALESCE_SECONDS, RoomHub
+
+    hub = RoomHub()
+    hub.rooms[7] = {tab := _Tab()}
+    hub._collect(7, 1, "r1", "reaction")
+    hub._collect(7, 2, "r2", "reaction")
+    await asyncio.sleep(0)
+    assert tab.runs == [] and tab.offers == []  # waiting for company
+    await asyncio.sleep(COALESCE_SECONDS * 1.5)
+    assert [[seq for seq, _ in run] for run, _ in tab.runs] == [[1, 2]]
+
+    hub._collect(7, 3, "r3", "reaction")
+    hub._collect(7, 4, "chat", "chat.message")  # not kept waiting
+    await asyncio.sleep(0)
+    assert [[seq for seq, _ in run] for run, _ in tab.runs] == [[1, 2], [3, 4]]
