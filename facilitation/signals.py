@@ -53,3 +53,15 @@ def logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
             user.pk,
             {"type": "room.kick", "code": 4401, "session_key": session.session_key},
         )
+
+
+@receiver(post_save, sender=Membership)
+@receiver(post_delete, sender=Membership)
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
+def names_changed(sender: Any, **kwargs: Any) -> None:
+    """Snapshots list names from a short per-process memo: start it afresh
+    here when a name or role changes (other processes catch up within
+    presence.NAMES_SECONDS)."""
+    from .services.presence import forget_names
+
+    forget_names()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -187,26 +188,52 @@ def leave_if_gone(*, who: Participant) -> None:
 
 def heartbeat(*, channel_name: str, meeting_id: int) -> int:
     """Keep this socket's presence fresh; returns the room's latest seq so a
-    client can notice a lost broadcast even when the room has gone quiet."""
-    RoomConnection.objects.filter(channel_name=channel_name).update(
-        last_seen=timezone.now()
-    )
-    return int(
-        LiveRoom.objects.filter(meeting_id=meeting_id)
-        .values_list("last_seq", flat=True)
-        .first()
-        or 0
-    )
+    client can notice a lost broadcast even when the room has gone quiet.
+    Every open socket calls this twice a minute: plain SQL."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {RoomConnection._meta.db_table} SET last_seen = %s"
+            " WHERE channel_name = %s",
+            [now, channel_name],
+        )
+        cursor.execute(
+            f"SELECT last_seq FROM {LiveRoom._meta.db_table} WHERE meeting_id = %s",
+            [meeting_id],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+# Who is who in a room, kept briefly per process: a town hall that opens
+# sends every member a snapshot at once, and each one listed the whole group.
+NAMES_SECONDS = 2.0
+_names_memo: dict[int, tuple[float, dict[int, dict[str, str]]]] = {}
+
+
+def forget_names() -> None:
+    _names_memo.clear()
 
 
 def _names(room: LiveRoom) -> dict[int, dict[str, str]]:
+    """Names and roles of the session's group, at most NAMES_SECONDS old
+    (a rename or role change reaches snapshots that much later; the room is
+    told of arrivals by their own events)."""
+    now = time.monotonic()
+    found = _names_memo.get(room.meeting_id)
+    if found is not None and now - found[0] < NAMES_SECONDS:
+        return found[1]
     rows = Membership.objects.filter(group__meetings=room.meeting_id).values_list(
         "user_id", "display_name", "user__display_name", "role"
     )
-    return {
+    names = {
         uid: {"name": group_name or profile_name, "role": role}
         for uid, group_name, profile_name, role in rows
     }
+    if len(_names_memo) > 1000:  # rooms come and go; keep it small
+        _names_memo.clear()
+    _names_memo[room.meeting_id] = (now, names)
+    return names
 
 
 def checkin_summary(room: LiveRoom, phase: str) -> dict[str, Any]:

@@ -323,3 +323,24 @@ async def test_ping_keeps_a_socket_present(
     row = await database_sync_to_async(RoomConnection.objects.get)(user=member)
     assert (timezone.now() - row.last_seen).total_seconds() < 5
     assert member.pk in (await fac.join())["present"]
+
+
+async def test_a_new_group_name_shows_in_the_next_snapshot(
+    sockets: Any, meeting: Any, facilitator: Any, member: Any
+) -> None:
+    """Snapshots list people from a brief memo; a change of name starts it
+    afresh, so nobody sees an old name after a rejoin."""
+    _, [tab] = await seat(sockets, meeting, facilitator, member)
+    first = await tab.join()
+    assert first["people"][str(member.pk)]["name"] != "Willow at dusk"
+
+    def rename() -> None:
+        from groups.models import Membership
+
+        row = Membership.objects.get(user=member, group=meeting.group)
+        row.display_name = "Willow at dusk"
+        row.save()
+
+    await database_sync_to_async(rename)()
+    again = await tab.join()
+    assert again["people"][str(member.pk)]["name"] == "Willow at dusk"
