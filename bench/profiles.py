@@ -49,9 +49,9 @@ FULL = Profile(
 
 QUICK = Profile(
     name="quick",
-    point_seconds=4,
+    point_seconds=3,
     repeats=1,
-    s2_seconds=6,
+    s2_seconds=5,
     s3_rooms=20,
     s3_seconds=5,
     s4_step_seconds=3,
@@ -61,19 +61,19 @@ QUICK = Profile(
     s5_idle_seconds=5,
     s6_members=500,
     s6_in_flight=200,
-    s7_seconds=14,
-    s7_slow=(4, 10),
+    s7_seconds=10,
+    s7_slow=(3, 7),
     s8_events=1000,
     s9_seconds=4,
     s10_args=("--members", "2000", "--sessions", "100"),
     s11_rounds=1,
     notes=[
-        "Quick profile: points of 4 s (6 s for the town hall), one repeat.",
+        "Quick profile: points of 3 s (5 s for the town hall), one repeat.",
         "Scenario 3 with 20 rooms instead of 100; scenario 4 with 3 and 2 "
         "rate steps of 3 s; scenario 5 at 1,000 connections only (the product "
         "needs minutes to seat 2,000); scenario 6 "
         "with 500 members and 200 handshakes in flight; scenario 7 with a "
-        "6 s stall instead of 60 s; scenario 9 with 4 s per page; scenario 10 "
+        "4 s stall instead of 60 s; scenario 9 with 4 s per page; scenario 10 "
         "with 2,000 members across 100 sessions.",
     ],
 )
