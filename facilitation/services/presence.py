@@ -119,6 +119,8 @@ def connect(*, who: Participant, channel_name: str) -> bool:
     ).count()
     if open_sockets >= limit:
         raise TooManyConnections
+    if _still_here(who, channel_name):
+        return True
     room = locked_room(who.meeting_id)
     if who.user_id in room.state.get("removed", []):
         raise PermissionDenied("Removed from this session.")
@@ -134,6 +136,26 @@ def connect(*, who: Participant, channel_name: str) -> bool:
     if admitted:
         _arrived(room, who)
     return admitted
+
+
+def _still_here(who: Participant, channel_name: str) -> bool:
+    """A second tab, or a socket back within the grace period: the person is
+    admitted and counted as here, so nothing about the room changes and its
+    lock is not needed (a reconnect storm does not queue on it). Registers
+    the socket and returns True; False sends the caller the full way."""
+    room = LiveRoom.objects.filter(meeting_id=who.meeting_id).first()
+    if room is None or who.user_id not in room.state.get("admitted", []):
+        return False
+    if who.user_id in room.state.get("removed", []):
+        return False
+    here = Attendance.objects.filter(
+        room=room, user_id=who.user_id, present_since__isnull=False
+    ).exists()
+    if here:
+        RoomConnection.objects.create(
+            room=room, user_id=who.user_id, channel_name=channel_name
+        )
+    return here
 
 
 def _arrived(room: LiveRoom, who: Participant) -> None:
