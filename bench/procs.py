@@ -74,24 +74,32 @@ class CpuSample:
 
 
 def proc_cpu(pid: int) -> float:
-    """CPU seconds of one process (all its threads). The scheduler's
-    nanosecond counters in /proc/<pid>/task/*/schedstat are used where they
-    exist: /proc/<pid>/stat counts in 10 ms ticks, too coarse for short
-    points. Threads that exit between two samples take their time along;
-    the servers here keep their thread pools for their whole life."""
-    total = 0
+    """CPU seconds of one process, all its threads, exited ones included.
+
+    Live threads are read from the scheduler's nanosecond counters
+    (/proc/<pid>/task/*/schedstat): /proc/<pid>/stat counts in 10 ms ticks,
+    too coarse for short points. Threads that have exited (Django runs each
+    HTTP request on a fresh thread) are gone from task/, but the process's
+    own tick counters keep their time: that part is the process total less
+    the live threads' ticks."""
+    live_ns = 0
+    live_ticks = 0
     found = False
     with contextlib.suppress(OSError):
         for task in os.listdir(f"/proc/{pid}/task"):
-            with (
-                contextlib.suppress(OSError, ValueError),
-                open(f"/proc/{pid}/task/{task}/schedstat") as handle,
-            ):
-                total += int(handle.read().split()[0])
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                with open(f"/proc/{pid}/task/{task}/schedstat") as handle:
+                    ns = int(handle.read().split()[0])
+                with open(f"/proc/{pid}/task/{task}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+                live_ns += ns
+                live_ticks += int(fields[11]) + int(fields[12])
                 found = True
-    if found and total > 0:
-        return total / 1e9
-    return proc_cpu_ticks(pid)
+    total = proc_cpu_ticks(pid)
+    if not found:
+        return total
+    exited = max(0.0, total - live_ticks / CLOCK_TICKS)
+    return live_ns / 1e9 + exited
 
 
 def proc_cpu_ticks(pid: int) -> float:
