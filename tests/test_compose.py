@@ -310,7 +310,7 @@ def test_compose_environment_loads_postgres_and_redis(
     assert loaded["debug"] is False
     assert loaded["database"] == "django.db.backends.postgresql"
     assert loaded["database_host"] == "postgres"
-    assert loaded["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert loaded["cache"] == "config.cache.RedisCache"
     assert loaded["channel_layer"] == "channels_redis.core.RedisChannelLayer"
     assert loaded["broker"].startswith("redis://redis:6379/")
     assert loaded["mailer"].endswith("smtp.EmailBackend")

@@ -89,7 +89,7 @@ def test_unreachable_cache_fails_alone_with_503(
 ) -> None:
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": f"{REFUSED}/1",
         }
     }
