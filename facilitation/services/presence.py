@@ -189,11 +189,17 @@ def leave_if_gone(*, who: Participant) -> None:
     """If the person has no open socket left here, they have left: out of
     the lobby, and the room is told. A reconnect in time makes this a no-op,
     so a dropped network does not flash "left" and "joined" to everyone."""
+    fresh = RoomConnection.objects.filter(
+        room__meeting_id=who.meeting_id,
+        user_id=who.user_id,
+        last_seen__gte=_fresh_after(),
+    )
+    if fresh.exists():
+        # Back already (the usual end of a grace period): no lock needed, so
+        # a reconnect storm's expiring graces do not queue on the room.
+        return
     room = locked_room(who.meeting_id)
-    still_here = room.connections.filter(
-        user_id=who.user_id, last_seen__gte=_fresh_after()
-    ).exists()
-    if still_here:
+    if fresh.exists():  # came back while this waited for the lock
         return
     was_waiting = who.user_id in room.state["lobby"]
     room, _, _ = apply_locked(room, who=who, action="member.leave")
