@@ -101,22 +101,15 @@ def check(
 
 def strike(key: str, *, window: int, now: float | None = None) -> int:
     """Count a breach; returns how many fell in the current window."""
+    now = time.time() if now is None else now
     try:
-        return _strike(key, window=window, now=now)
+        counts, _ = _count_and_read(
+            [(f"strikes:{key}:{int(now // window)}", window)], []
+        )
     except Exception:
         log.warning("rate limiter unavailable; not counting a strike")
         return 0
-
-
-def _strike(key: str, *, window: int, now: float | None = None) -> int:
-    now = time.time() if now is None else now
-    name = f"strikes:{key}:{int(now // window)}"
-    cache.add(name, 0, timeout=window + 5)
-    try:
-        return int(cache.incr(name))
-    except ValueError:
-        cache.set(name, 1, timeout=window + 5)
-        return 1
+    return counts[0]
 
 
 def mute(key: str, seconds: int) -> None:
