@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
@@ -24,12 +23,12 @@ from facilitation.models import (
     RoomEvent,
 )
 from facilitation.room import TransitionError
-from groups.models import FACILITATING_ROLES, Meeting, Membership, SupportGroup
+from groups.models import FACILITATING_ROLES, Meeting, SupportGroup
 from safety import services as safety
-from safety.models import HeldMessage, Mute
+from safety.models import HeldMessage
 
 from .presence import checkin_summary, is_admitted
-from .rooms import Participant, append_event, locked_room, recheck
+from .rooms import Participant, append_event, locked_room, recheck, standing
 
 log = logging.getLogger("hearth.room")
 
@@ -218,42 +217,14 @@ def send_chat(*, who: Participant, text: Any, client_msg_id: str) -> Sent:
 
 
 def _standing(who: Participant) -> tuple[Participant, User]:
-    """The sender's membership (re-checked) and whether a mute is in force,
-    in one query. Raises PermissionDenied when they left, MutedError when
-    muted. The account comes back lazily: an ordinary message never needs
-    it, a flagged one loads it.
-
-    Hand-written SQL: on the busiest path the ORM's query building cost
-    several times the query itself."""
-    membership, mute, user = (
-        Membership._meta.db_table,
-        Mute._meta.db_table,
-        User._meta.db_table,
-    )
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT m.role, EXISTS (
-                SELECT 1 FROM {mute} x
-                WHERE x.group_id = m.group_id AND x.user_id = m.user_id
-                  AND x.until > %s AND x.lifted_at IS NULL
-            )
-            FROM {membership} m INNER JOIN {user} u ON u.id = m.user_id
-            WHERE m.user_id = %s AND m.group_id = %s AND u.is_active
-            """,
-            [now, who.user_id, who.group_id],
-        )
-        found = cursor.fetchone()
-    if found is None:
-        raise PermissionDenied("You're no longer a member of this group.")
-    role, muted = found
+    """The sender re-checked (see `standing`); MutedError when muted. The
+    account comes back lazily: an ordinary message never needs it, a
+    flagged one loads it."""
+    who, muted = standing(who)
     if muted:
         mute_row = safety.active_mute(who.group_id, who.user_id)
         if mute_row is not None:
             raise MutedError(int(mute_row.until.timestamp()))
-    if role != who.role:
-        who = Participant(who.user_id, who.meeting_id, who.group_id, who.name, role)
     user_id = who.user_id
     return who, cast(User, SimpleLazyObject(lambda: User.objects.get(pk=user_id)))
 
