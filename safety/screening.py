@@ -55,6 +55,10 @@ class Result:
 
     tier: Tier
     reasons: tuple[str, ...] = ()
+    # True when the tier is "none" but the screener is unsure: the room then
+    # offers only the sender a gentle check-in (docs/safety.md). Never set
+    # together with a risk tier.
+    uncertain: bool = False
 
     @property
     def flagged(self) -> bool:
