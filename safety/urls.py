@@ -1,11 +1,12 @@
 from django.urls import path
 
-from .views import groups, queue, support
+from .views import groups, not_safe, queue, support
 
 app_name = "safety"
 urlpatterns = [
     path("support/", support.support, name="support"),
     path("support/reports/", support.my_reports, name="my_reports"),
+    path("support/not-safe/", not_safe.not_safe, name="not_safe"),
     path("moderation/", queue.queue, name="queue"),
     path("moderation/held/<int:pk>/<str:decision>/", queue.decide, name="decide_held"),
     path("moderation/reports/<int:pk>/resolve/", queue.resolve, name="resolve_report"),

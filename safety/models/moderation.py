@@ -45,6 +45,8 @@ def severity_of(tier: str, reasons: list[str] | tuple[str, ...] = ()) -> int:
 class Source(models.TextChoices):
     CHAT = "chat", "Chat message"
     REFLECTION = "reflection", "Reflection"
+    # The member asked: "I'd like support" or "I'm not safe right now".
+    MEMBER = "member", "The member asked for help"
 
 
 class GroupSafetyPolicy(models.Model):

@@ -7,6 +7,7 @@ from .access import can_moderate, moderated_groups, require_moderator
 from .alerts import (
     acknowledge_alert,
     alert_facilitators,
+    bump_alert,
     escalate_unacknowledged,
     record_screening,
     send_alert_emails,
@@ -35,6 +36,7 @@ from .moderation import (
     resolve_report,
     unmute_member,
 )
+from .support import ask_for_support, groups_to_tell, say_not_safe
 
 __all__ = [
     "Assessment",
@@ -45,12 +47,15 @@ __all__ = [
     "acknowledge_alert",
     "active_mute",
     "alert_facilitators",
+    "ask_for_support",
     "assess_message",
     "audit",
+    "bump_alert",
     "can_moderate",
     "crisis_card",
     "decide_held",
     "escalate_unacknowledged",
+    "groups_to_tell",
     "hold_message",
     "moderated_groups",
     "mute_member",
@@ -65,6 +70,7 @@ __all__ = [
     "resolve_report",
     "resource_data",
     "resources_for",
+    "say_not_safe",
     "send_alert_emails",
     "unmute_member",
     "unpin_resource",

@@ -111,13 +111,10 @@ def alert_facilitators(
             held=held,
         )
     else:
-        alert.count += 1
-        alert.last_seen_at = now
-        alert.reasons = sorted(set(alert.reasons) | set(reason_list))[:20]
-        alert.save(update_fields=["count", "last_seen_at", "reasons", "severity"])
+        return bump_alert(alert, reasons=reason_list, now=now)
     audit(
         None,
-        "alert.raise" if created else "alert.repeat",
+        "alert.raise",
         target=alert,
         group=group,
         reason=f"{tier}: {','.join(reason_list)}",
@@ -126,6 +123,27 @@ def alert_facilitators(
         alert_id = alert.pk
         transaction.on_commit(lambda: send_alert_emails(alert_id=alert_id))
     hooks.alert_raised.send(sender=SafetyAlert, alert=alert, created=created)
+    return alert
+
+
+def bump_alert(
+    alert: SafetyAlert, *, reasons: Iterable[str] = (), now: dt.datetime | None = None
+) -> SafetyAlert:
+    """Count a repeat on an existing alert (no new alert, no email) and push
+    the new count to the facilitators' sockets."""
+    reason_list = [str(r)[:64] for r in reasons][:20]
+    alert.count += 1
+    alert.last_seen_at = now or timezone.now()
+    alert.reasons = sorted(set(alert.reasons) | set(reason_list))[:20]
+    alert.save(update_fields=["count", "last_seen_at", "reasons", "severity"])
+    audit(
+        None,
+        "alert.repeat",
+        target=alert,
+        group=alert.group_id,
+        reason=f"{alert.tier}: {','.join(reason_list)}",
+    )
+    hooks.alert_raised.send(sender=SafetyAlert, alert=alert, created=False)
     return alert
 
 

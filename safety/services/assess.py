@@ -14,6 +14,7 @@ from safety.notices import render_notice
 from safety.screening import Result, Tier, screen
 
 from .alerts import alert_facilitators, record_screening
+from .audit import audit
 from .care import CrisisCard, country_code, crisis_card
 from .moderation import hold_message, record_blocked_message
 
@@ -40,6 +41,9 @@ class Assessment:
     alert: SafetyAlert | None
     # A mute this very message triggered (the strike ladder), if any.
     muted: Mute | None
+    # The screener was unsure (tier none): offer the sender alone the gentle
+    # check-in. No alert until they ask (docs/safety.md, "Asking for help").
+    checkin: bool = False
 
     @property
     def delivered(self) -> bool:
@@ -177,6 +181,8 @@ def assess_message(
         )
         card = crisis_card(place, tier, group=group, held=action == "hold")
 
+    checkin = _offer_checkin(result, reflection, group=group, meeting=meeting)
+
     notice = ""
     if action == "block":
         notice = render_notice("blocked", explanation=verdict.explanation_for_sender)
@@ -194,4 +200,17 @@ def assess_message(
         held=held,
         alert=alert,
         muted=muted,
+        checkin=checkin,
     )
+
+
+def _offer_checkin(
+    result: Result, reflection: bool, *, group: SupportGroup, meeting: Meeting | None
+) -> bool:
+    """Whether to offer the gentle check-in; counts the offer per session
+    (no person: the count is all the summary shows)."""
+    if reflection or result.tier != "none" or not result.uncertain:
+        return False
+    if meeting is not None:
+        audit(None, "checkin.offered", target=("meeting", meeting.pk), group=group)
+    return True
