@@ -26,7 +26,7 @@ from django.http import Http404
 from . import fanout, protocol
 from .events import dumps
 from .room import TransitionError
-from .services import control, messages, moderation, presence
+from .services import control, messages, moderation, presence, support
 from .services.presence import TooManyConnections
 from .services.rooms import Participant, participant
 
@@ -395,6 +395,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send_frame({"type": "crisis_card", "card": sent.card})
         if sent.notice:
             await self.send_frame({"type": "notice", "text": sent.notice})
+        if sent.checkin:
+            await self.send_frame({"type": "gentle_checkin"})
 
     async def on_report(self, frame: protocol.Frame) -> None:
         await database_sync_to_async(moderation.report)(
@@ -477,6 +479,18 @@ class RoomConsumer(AsyncWebsocketConsumer):
             who=self.who, action=frame.type, payload=frame.fields
         )
         await self.ack(frame, seq)
+
+    async def on_support(self, frame: protocol.Frame) -> None:
+        """ "I'd like support" and "I'm not safe right now": the crisis card
+        right after the ack, for the sender alone (docs/safety.md)."""
+        service = (
+            support.not_safe
+            if frame.type == "support.not_safe"
+            else support.request_support
+        )
+        card = await database_sync_to_async(service)(who=self.who)
+        await self.ack(frame, None)
+        await self.send_frame({"type": "crisis_card", "card": card})
 
     async def ack(self, frame: protocol.Frame, seq: int | None) -> None:
         reply: dict[str, Any] = {"type": "ack", "for": frame.type, "seq": seq}
@@ -589,5 +603,7 @@ HANDLERS: dict[str, Handler] = {
     "member.remove": RoomConsumer.on_remove,
     "held.decide": RoomConsumer.on_held,
     "safety.ack": RoomConsumer.on_safety_ack,
+    "support.request": RoomConsumer.on_support,
+    "support.not_safe": RoomConsumer.on_support,
     **dict.fromkeys(protocol.ACTION_TYPES, RoomConsumer.on_action),
 }

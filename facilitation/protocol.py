@@ -53,6 +53,9 @@ SCHEMAS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     "member.remove": {"user_id": (_INT, True), "scope": (_STR, True)},
     "held.decide": {"held_id": (_INT, True), "approve": (_BOOL, True)},
     "safety.ack": {"alert_id": (_INT, True)},
+    # Asking for help (facilitation.services.support).
+    "support.request": {},
+    "support.not_safe": {},
 }
 ACTION_TYPES = tuple(
     name

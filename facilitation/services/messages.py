@@ -47,6 +47,7 @@ class Sent:
     status: str = "delivered"  # delivered, held, blocked
     card: dict[str, Any] | None = None
     notice: str = ""
+    checkin: bool = False  # offer the sender the gentle check-in
 
 
 def clean_text(text: Any, *, limit: int) -> str:
@@ -213,6 +214,7 @@ def send_chat(*, who: Participant, text: Any, client_msg_id: str) -> Sent:
         status=status,
         card=dict(assessment.card) if assessment.card else None,
         notice=assessment.notice,
+        checkin=assessment.checkin,
     )
 
 

@@ -464,6 +464,9 @@ function onFrame(text) {
     case "crisis_card":
       showCrisisCard(frame.card);
       break;
+    case "gentle_checkin":
+      showGentleCheckin();
+      break;
     case "notice":
       showNotice(frame.text);
       break;
@@ -703,6 +706,10 @@ function onAck(frame) {
     case "alert.ack":
       room.alerts = room.alerts.filter((a) => `alert.ack-${a.id}` !== frame.client_msg_id);
       break;
+    case "support.request":
+    case "support.not_safe":
+      announce("Your facilitators have been told privately.");
+      break;
     default:
       break;
   }
@@ -720,6 +727,10 @@ function onError(frame) {
     words += ` You can write again at ${clock(frame.until)}.`;
   }
   const of = frame.for || "";
+  if (of === "support.not_safe") {
+    notSafeByPost(); // the help page shows the card and tells the facilitators
+    return;
+  }
   if (frame.client_msg_id) pendingMutes.delete(frame.client_msg_id);
   if (of === "report" && reporting && frame.client_msg_id === reporting.ref) {
     reporting.ref = null;
@@ -1978,6 +1989,51 @@ function wireChatLog() {
   });
 }
 
+// ------------------------------------------------------ asking for help ---
+// docs/safety.md, "Asking for help". The gentle check-in is offered to the
+// sender alone when screening was unsure; "I'm okay" only closes it (nothing
+// is sent or recorded). "I'd like support" and "I'm not safe right now" go
+// over the socket, and the crisis card comes back in the same round trip.
+
+function showGentleCheckin() {
+  byId("gentle-checkin").hidden = false;
+  announce("That sounded heavy. Are you okay?");
+}
+
+function closeGentleCheckin() {
+  const card = byId("gentle-checkin");
+  const hadFocus = card.contains(document.activeElement);
+  card.hidden = true;
+  if (hadFocus && !byId("composer-text").disabled) byId("composer-text").focus();
+}
+
+// Without the socket (or outside the room's body), the form posts to the
+// help page instead, which names this session.
+function notSafeByPost() {
+  byId("not-safe-form").submit();
+}
+
+function wireSupport() {
+  byId("gentle-okay").addEventListener("click", closeGentleCheckin);
+  byId("gentle-support").addEventListener("click", () => {
+    setText("action-error", "");
+    if (act("support.request")) closeGentleCheckin();
+  });
+  byId("gentle-checkin").addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      closeGentleCheckin();
+    }
+  });
+  byId("not-safe-form").addEventListener("submit", (event) => {
+    // The card is drawn inside the room's body: outside it, post.
+    if (!room.admitted || room.stopStage) return;
+    if (send({ type: "support.not_safe", client_msg_id: newId("support.not_safe") })) {
+      event.preventDefault();
+    }
+  });
+}
+
 function isTyping(target) {
   if (!(target instanceof Element)) return false;
   return Boolean(target.closest("input, textarea, select, [contenteditable=''], [contenteditable='true']"));
@@ -2056,6 +2112,7 @@ function wire() {
   });
   wireChatLog();
   wireFacilitator();
+  wireSupport();
   // The countdown: the deadline is the server's; only the display ticks here.
   window.setInterval(() => {
     if (room.admitted && !room.stopStage) renderTimer();
