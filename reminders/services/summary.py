@@ -1,6 +1,7 @@
 """The facilitators' picture of a session that ended: who came, how people
 arrived and left (only from enough answers to stay anonymous), which
-prompts were used, how many alerts there were. Never a word of chat."""
+prompts were used, every alert and moderation event counted by tier and
+kind. Never a word of chat, never who."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from facilitation.models import (
     RoomEvent,
 )
 from groups.models import RSVP, Meeting, Membership
+
+from .summary_safety import safety_lines
 
 
 @dataclass
@@ -35,6 +38,8 @@ class Summary:
     prompts: list[str] = field(default_factory=list)
     alerts: list[tuple[str, int]] = field(default_factory=list)
     hidden_messages: int = 0
+    # Safety and moderation events by tier and kind (summary_safety.py).
+    safety: list[tuple[str, int]] = field(default_factory=list)
     shared_reflections: int = 0
     minimum: int = 3
 
@@ -107,4 +112,5 @@ def summarise(meeting: Meeting) -> Summary:
     summary.hidden_messages = RoomEvent.objects.filter(
         room=room, kind="chat.message", hidden=True
     ).count()
+    summary.safety = safety_lines(room, meeting)
     return summary
