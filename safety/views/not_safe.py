@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.http import HearthRequest
 from groups.models import Meeting
-from safety.services.care import crisis_card
+from safety.services.care import country_code, crisis_card
 from safety.services.support import Answer, Target, groups_to_tell, say_not_safe
 
 log = logging.getLogger("safety")
@@ -52,7 +52,9 @@ def not_safe(request: HearthRequest) -> HttpResponse:
         targets = _targets(request) if user.is_authenticated else []
         # Outside a room there is no telling whether a facilitator is
         # watching: imminent alerts are emailed at once.
-        answer = say_not_safe(member=user, targets=targets)
+        answer = say_not_safe(
+            member=user, targets=targets, country=request.POST.get("country")
+        )
         log.info(
             "not safe tap user=%s groups=%s alerts=%s repeated=%s",
             user.pk,
@@ -62,8 +64,8 @@ def not_safe(request: HearthRequest) -> HttpResponse:
         )
         card = answer.card
     else:
-        country = getattr(user, "country", "") if user.is_authenticated else ""
-        card = crisis_card(country or None, "imminent", held=False)
+        country = request.GET.get("country") or getattr(user, "country", "")
+        card = crisis_card(country_code(country), "imminent", held=False)
         card = {**card, "notice": ""}
     return render(
         request,

@@ -7,6 +7,7 @@ import html
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.template.loader import render_to_string
@@ -92,6 +93,34 @@ def test_alert_emails(suffix: str, escalation: bool) -> None:
     _check(text, f"alert.{suffix}")
 
 
+@pytest.mark.django_db
+@pytest.mark.usefixtures("resources")
+def test_asking_for_help_cards_and_page(rf: Any, member: Any) -> None:
+    """The cards "I'd like support" and "I'm not safe right now" show, and
+    the footer's page, for a member and for a visitor."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from safety.services import ask_for_support, say_not_safe
+    from safety.views.not_safe import not_safe
+
+    group = member.memberships.first().group
+    answers = [
+        ask_for_support(group=group, member=member, facilitators_connected=True),
+        say_not_safe(member=member, targets=[(group, None)]),
+        say_not_safe(member=AnonymousUser(), targets=[]),
+    ]
+    for answer in answers:
+        card = answer.card
+        words = " ".join(str(card[k]) for k in ("title", "hope", "body", "notice"))  # type: ignore[literal-required]
+        _check(f"{words} {card['emergency']['text']}", card["notice"])
+    for user in (member, AnonymousUser()):
+        for method in ("get", "post"):
+            request = getattr(rf, method)("/support/not-safe/")
+            request.user = user
+            request._dont_enforce_csrf_checks = True
+            _check(not_safe(request).content.decode(), f"not_safe.html {method}")
+
+
 def test_every_safety_template_file_is_checked_somewhere() -> None:
     """New system templates must be added to a test above."""
     covered = {
@@ -111,12 +140,14 @@ def test_every_safety_template_file_is_checked_somewhere() -> None:
         "group_support.html",
         "guidelines_accept.html",
     }
+    covered.add("not_safe.html")
     found = {str(p.relative_to(TEMPLATES)) for p in TEMPLATES.rglob("*.*")}
     assert found == covered | pages
 
 
 @pytest.mark.parametrize(
-    "name", ["_crisis_card.html", "notices/blocked.txt", "email/alert.txt"]
+    "name",
+    ["_crisis_card.html", "notices/blocked.txt", "email/alert.txt", "not_safe.html"],
 )
 def test_template_sources_hold_no_blocked_terms(name: str) -> None:
     low = (TEMPLATES / name).read_text().lower()
