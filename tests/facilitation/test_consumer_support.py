@@ -59,6 +59,7 @@ async def test_an_unsure_message_offers_only_the_sender_a_check_in(
     for tab in (fac, ben):
         event, before = await tab.expect(lambda f: f.get("seq") == ack["seq"])
         assert event["data"]["text"] == "a long week"
+        assert not [f for f in before if f["type"] == "gentle_checkin"]
     for tab in (fac, ben, ann):
         got = await tab.drain()
         assert not [f for f in got if f["type"] in ("gentle_checkin", "safety_alert")]
