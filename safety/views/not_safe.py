@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.http import HearthRequest
+from accounts.models import User
 from groups.models import Meeting
 from safety.services.care import country_code, crisis_card
 from safety.services.support import Answer, Target, groups_to_tell, say_not_safe
@@ -23,10 +24,9 @@ from safety.services.support import Answer, Target, groups_to_tell, say_not_safe
 log = logging.getLogger("safety")
 
 
-def _targets(request: HearthRequest) -> list[Target]:
+def _targets(request: HearthRequest, user: User) -> list[Target]:
     """The room's fallback form names its session: tell that group when the
     member belongs to it; anything else falls back to the usual rule."""
-    user = request.user
     raw = request.POST.get("meeting", "")
     if raw.isdigit():
         meeting = (
@@ -49,7 +49,7 @@ def not_safe(request: HearthRequest) -> HttpResponse:
     user = request.user
     answer: Answer | None = None
     if request.method == "POST":
-        targets = _targets(request) if user.is_authenticated else []
+        targets = _targets(request, user) if isinstance(user, User) else []
         # Outside a room there is no telling whether a facilitator is
         # watching: imminent alerts are emailed at once.
         answer = say_not_safe(
