@@ -33,8 +33,11 @@ const REPORT_THANKS = "Thank you. A facilitator will look at it. The author won'
 // Safety alerts, most urgent first (safety.models.SEVERITY; a worry about
 // someone else with a time or a plan ranks just below imminent). Plain
 // words only: never what the message said, never how.
-const SEVERITY = { imminent: 50, third_party_urgent: 45, method: 40, third_party: 30, concern: 20, flag: 10 };
+const SEVERITY = { not_safe: 50, imminent: 50, third_party_urgent: 45, method: 40, third_party: 30, asked_support: 20, concern: 20, flag: 10 };
 const TIER_WORDS = {
+  // What members asked for themselves (docs/safety.md, "Asking for help").
+  not_safe: { label: "Urgent", says: (who) => `${who} said they're not safe right now.`, todo: "Reach out to them privately now. If they may be in immediate danger, follow your group's safety plan and contact emergency services." },
+  asked_support: { label: "Asked for support", says: (who) => `${who} would like support.`, todo: "Check in with them privately and share the crisis resources." },
   imminent: { label: "Urgent", says: (who) => `${who} may be in danger right now.`, todo: "Reach out to them privately now. If they may be in immediate danger, follow your group's safety plan and contact emergency services." },
   third_party_urgent: { label: "Urgent", says: (who) => `${who} is worried that someone else may be in danger soon.`, todo: "Check in with them privately and share the help-someone-else resources." },
   method: { label: "Urgent", says: (who) => `${who} wrote something that isn't safe to share with the group. It was held.`, todo: "Reach out to them privately and share the crisis resources." },
@@ -804,6 +807,8 @@ function onHeld(frame) {
 
 function tierKey(alert) {
   const reasons = Array.isArray(alert.reasons) ? alert.reasons : [];
+  if (reasons.includes("member.not_safe")) return "not_safe";
+  if (reasons.includes("member.asked_support")) return "asked_support";
   if (alert.tier === "third_party" && reasons.includes("third_party.urgent")) return "third_party_urgent";
   return TIER_WORDS[alert.tier] ? alert.tier : "flag";
 }
