@@ -181,7 +181,9 @@ def assess_message(
         )
         card = crisis_card(place, tier, group=group, held=action == "hold")
 
-    checkin = _offer_checkin(result, reflection, group=group, meeting=meeting)
+    checkin = action in ("deliver", "deliver_with_note") and _offer_checkin(
+        result, reflection, group=group, meeting=meeting
+    )
 
     notice = ""
     if action == "block":

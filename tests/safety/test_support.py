@@ -11,7 +11,7 @@ from django.core import mail
 from django.utils import timezone
 
 from safety import services
-from safety.models import AuditLog, SafetyAlert
+from safety.models import AuditLog, SafetyAlert, WordRule
 from safety.screening import Result
 from safety.services import assess
 from tests.factories import MeetingFactory, MembershipFactory, SupportGroupFactory
@@ -50,6 +50,17 @@ def test_an_unsure_screen_offers_the_check_in_and_raises_nothing(
         None,
     )
     assert str(member.pk) not in row.reason
+
+
+@pytest.mark.usefixtures("unsure")
+def test_a_message_not_delivered_gets_its_notice_not_a_check_in(
+    group: Any, member: Any
+) -> None:
+    WordRule.objects.create(word="blast", action="block")
+    result = services.assess_message(
+        group=group, author=member, text="blast", facilitators_connected=True
+    )
+    assert result.action == "block" and not result.checkin
 
 
 def test_a_sure_screen_offers_no_check_in(group: Any, member: Any) -> None:
