@@ -41,6 +41,8 @@ DOCUMENTED: dict[str, dict[str, tuple[str, bool]]] = {
     "timer.set": {"seconds": ("int", True)},
     "pin.set": {"text": ("str", True)},
     "alert.ack": {"alert_id": ("int", True)},
+    "support.request": {},
+    "support.not_safe": {},
 }
 GOOD = {"int": 3, "str": "in", "bool": True, "list": [4, 5]}
 WRONG: dict[str, list[Any]] = {
