@@ -125,6 +125,8 @@ def _hidden(codes: dict[str, int]) -> dict[str, int]:
 MATRIX: dict[str, tuple[Callable[[World], str], dict[str, int], dict[str, int]]] = {
     "safety:support": (lambda w: "/support/", EVERYONE, EVERYONE),
     "safety:my_reports": (lambda w: "/support/reports/", LOGGED_IN, LOGGED_IN),
+    # A GET shows the crisis card to anyone and tells no one (test_not_safe_view).
+    "safety:not_safe": (lambda w: "/support/not-safe/", EVERYONE, EVERYONE),
     "safety:queue": (lambda w: "/moderation/", QUEUE, QUEUE),
     "safety:decide_held": (
         lambda w: f"/moderation/held/{w.held.pk}/approve/",
