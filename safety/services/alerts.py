@@ -73,8 +73,8 @@ def alert_facilitators(
 ) -> SafetyAlert:
     """Raise a private alert for the group's facilitators.
 
-    Repeats (same person, tier and session, unacknowledged, within five
-    minutes) bump the existing alert's count; an imminent alert is always
+    Repeats (same person, tier, session and source, unacknowledged, within
+    five minutes) bump the existing alert's count; an imminent alert is always
     new. When the tier is imminent and `facilitators_connected` is False
     (the room computes it), the group's facilitators and
     settings.HEARTH_SAFETY_CONTACTS are emailed right after commit, without
@@ -93,6 +93,7 @@ def alert_facilitators(
                 meeting=meeting,
                 subject=subject,
                 tier=tier,
+                source=source,  # a member's own request stays its own alert
                 acknowledged_at__isnull=True,
                 last_seen_at__gte=now - REPEAT_WINDOW,
             )

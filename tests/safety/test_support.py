@@ -114,6 +114,24 @@ def test_asking_for_support_alerts_privately_with_no_text(
     assert SafetyAlert.objects.count() == 1
 
 
+def test_a_support_request_is_its_own_alert_beside_a_screened_one(
+    group: Any, member: Any
+) -> None:
+    meeting = MeetingFactory(group=group)
+    services.assess_message(
+        group=group,
+        author=member,
+        text="I feel like a burden and don't see the point anymore",
+        facilitators_connected=True,
+        meeting=meeting,
+    )
+    services.ask_for_support(
+        group=group, member=member, meeting=meeting, facilitators_connected=True
+    )
+    rows = SafetyAlert.objects.order_by("pk").values_list("source", "tier", "count")
+    assert list(rows) == [("chat", "concern", 1), ("member", "concern", 1)]
+
+
 def test_not_safe_is_urgent_and_emailed_when_nobody_is_connected(
     group: Any, member: Any, facilitator: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
