@@ -41,7 +41,7 @@ _INVISIBLE = dict.fromkeys(
     ]
 )
 
-# Look-alike letters from other scripts that NFKC leaves alone ("k\\u0456ll" with
+# Look-alike letters from other scripts that NFKC leaves alone ("k\u0456ll" with
 # a Cyrillic "i"), generated from Unicode's confusables data by
 # scripts/build_confusables.py (docs/safety.md).
 _CONFUSABLES_FILE = Path(__file__).resolve().parent / "data" / "confusables.tsv"
