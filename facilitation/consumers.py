@@ -580,9 +580,14 @@ def after_reply(alert_id: int) -> None:
     """Dispatch an alert's emails once the sender's ack and card are queued:
     nothing slow (the broker, SMTP) comes before them, and the socket does
     not wait for it (docs/safety.md, Alert delivery)."""
-    task = asyncio.create_task(
-        database_sync_to_async(dispatch_alert_emails)(alert_id=alert_id)
-    )
+
+    async def dispatch() -> None:
+        try:
+            await database_sync_to_async(dispatch_alert_emails)(alert_id=alert_id)
+        except Exception:  # the outbox rows stay; the minute sweep sends them
+            log.exception("alert email dispatch failed alert=%s", alert_id)
+
+    task = asyncio.create_task(dispatch())
     _dispatching.add(task)
     task.add_done_callback(_dispatching.discard)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import connection
@@ -29,6 +30,12 @@ CLAIM_TIMEOUT = dt.timedelta(minutes=10)
 # row this long after its last try, up to MAX_ATTEMPTS tries in all.
 RETRY_AFTER = dt.timedelta(minutes=1)
 MAX_ATTEMPTS = 5
+# How long a hand-off waits for the broker to take the task (a refused
+# Redis connection can take seconds to fail through its retries).
+PUBLISH_TIMEOUT = 2.0
+# Publishing runs here so that a hung broker costs a timeout, not a thread
+# per alert; a publish that finally succeeds late finds its rows sent.
+_publisher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="alert-publish")
 
 
 def safety_contacts() -> list[str]:
@@ -63,27 +70,36 @@ def queue_alert_emails(alert: SafetyAlert, *, kind: str) -> None:
 
 
 def dispatch_alert_emails(*, alert_id: int) -> None:
-    """Hand an alert's pending emails to Celery; when publishing fails (the
-    broker is down or does not answer within its connection timeout), send
-    them from a background thread. Call it once the sender's reply has
-    left: it never raises, and the room never waits for SMTP."""
+    """Hand an alert's pending emails to Celery, from a background thread:
+    the caller (the room, after its reply has left; a view, after commit)
+    never waits on the broker or on SMTP. When publishing fails or takes
+    longer than PUBLISH_TIMEOUT (the broker is down), the same thread sends
+    the emails itself. With CELERY_TASK_ALWAYS_EAGER, Celery's "run tasks
+    where they are called", the task runs here and now."""
     from safety import tasks  # tasks import this module
 
+    if tasks.send_alert_emails.app.conf.task_always_eager:
+        tasks.send_alert_emails.apply_async((alert_id,))
+        return
+    threading.Thread(
+        target=_hand_off, args=(alert_id,), name=f"alert-email-{alert_id}", daemon=True
+    ).start()
+
+
+def _hand_off(alert_id: int) -> None:
+    from safety import tasks
+
     try:
-        tasks.send_alert_emails.apply_async((alert_id,), retry=False)
-    except Exception:
+        _publisher.submit(
+            tasks.send_alert_emails.apply_async, (alert_id,), retry=False
+        ).result(timeout=PUBLISH_TIMEOUT)
+        return
+    except Exception as error:
         log.warning(
-            "alert email task not published; sending from a thread alert=%s", alert_id
+            "alert email task not published (%s); sending from this thread alert=%s",
+            type(error).__name__,
+            alert_id,
         )
-        threading.Thread(
-            target=_send_from_thread,
-            args=(alert_id,),
-            name=f"alert-email-{alert_id}",
-            daemon=True,
-        ).start()
-
-
-def _send_from_thread(alert_id: int) -> None:
     try:
         send_alert_emails(alert_id=alert_id)
     except Exception:
