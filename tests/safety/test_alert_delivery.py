@@ -134,3 +134,19 @@ def test_without_a_broker_the_emails_go_from_a_thread(
         if thread.name == f"alert-email-{alert.pk}":
             thread.join(timeout=10)
     assert [m.to for m in mailoutbox] == [[facilitator.email]]
+
+
+def test_staff_can_send_given_up_emails_again_from_the_admin(
+    group, member, facilitator, staff, client
+) -> None:  # type: ignore[no-untyped-def]
+    alert = imminent(group, member, defer_emails=True)
+    AlertDelivery.objects.update(attempts=delivery.MAX_ATTEMPTS, last_error="X")
+    client.force_login(staff)
+    url = "/admin/safety/alertdelivery/"
+    assert client.get(url).status_code == 200
+    ids = list(AlertDelivery.objects.values_list("pk", flat=True))
+    client.post(url, {"action": "send_again", "_selected_action": ids})
+    row = AlertDelivery.objects.get(alert=alert)
+    assert (row.attempts, row.tried_at) == (0, None)
+    later = timezone.now() + dt.timedelta(minutes=2)
+    assert services.retry_alert_emails(now=later) == 1
