@@ -317,6 +317,7 @@ class AlertDelivery(models.Model):
 
     class Meta:
         ordering = ["alert", "kind", "address"]
+        verbose_name_plural = "alert deliveries"
         constraints = [
             models.UniqueConstraint(
                 fields=["alert", "kind", "address"], name="one_delivery_per_address"

@@ -486,6 +486,9 @@ function onFrame(text) {
       onOpenSafetyAlerts(frame.alerts);
       break;
     case "safety_alert_cleared": // acknowledged, here or by someone else
+      if (!isMe(frame.by) && room.safetyAlerts.some((a) => a.id === frame.id)) {
+        announce(`${nameOf(frame.by)} acknowledged a safety alert and is following up.`);
+      }
       room.safetyAlerts = room.safetyAlerts.filter((a) => a.id !== frame.id);
       render();
       break;
