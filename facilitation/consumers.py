@@ -23,10 +23,12 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from safety.services import dispatch_alert_emails
+
 from . import fanout, protocol
 from .events import dumps
 from .room import TransitionError
-from .services import control, messages, moderation, presence
+from .services import alerting, control, messages, moderation, presence
 from .services.presence import TooManyConnections
 from .services.rooms import Participant, participant
 
@@ -361,6 +363,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 await self.replay(missed)
                 self.last_seq = missed[-1]["seq"] if missed else after
                 await self.send_frame({"type": "resumed", "seq": self.last_seq})
+                await self.send_open_alerts()
         finally:
             if holding:
                 self._release()
@@ -395,6 +398,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send_frame({"type": "crisis_card", "card": sent.card})
         if sent.notice:
             await self.send_frame({"type": "notice", "text": sent.notice})
+        if sent.email_alert_id:
+            after_reply(sent.email_alert_id)
 
     async def on_report(self, frame: protocol.Frame) -> None:
         await database_sync_to_async(moderation.report)(
@@ -465,6 +470,24 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def on_moment(self, frame: protocol.Frame) -> None:
         await database_sync_to_async(messages.need_a_moment)(who=self.who)
         await self.ack(frame, None)
+
+    # --- alerts that reach a person (docs/safety.md) --------------------------
+    async def on_visibility(self, frame: protocol.Frame) -> None:
+        await database_sync_to_async(alerting.set_visibility)(
+            who=self.who,
+            channel_name=self.channel_name,
+            visible=frame.fields["visible"],
+        )
+        await self.ack(frame, None)
+
+    async def send_open_alerts(self) -> None:
+        """A resumed facilitator gets the open safety alerts again (a join
+        has them in its snapshot), until someone acknowledges them."""
+        if self.who.facilitates:
+            alerts = await database_sync_to_async(alerting.open_safety_alerts)(
+                self.who.meeting_id
+            )
+            await self.send_frame({"type": "safety_alerts", "alerts": alerts})
 
     async def on_alert_ack(self, frame: protocol.Frame) -> None:
         await database_sync_to_async(messages.acknowledge_alert)(
@@ -549,6 +572,26 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.close(code=int(message.get("code", FORBIDDEN)))
 
 
+# Alert emails being handed off after a reply (held so they are not collected).
+_dispatching: set[asyncio.Task[None]] = set()
+
+
+def after_reply(alert_id: int) -> None:
+    """Dispatch an alert's emails once the sender's ack and card are queued:
+    nothing slow (the broker, SMTP) comes before them, and the socket does
+    not wait for it (docs/safety.md, Alert delivery)."""
+
+    async def dispatch() -> None:
+        try:
+            await database_sync_to_async(dispatch_alert_emails)(alert_id=alert_id)
+        except Exception:  # the outbox rows stay; the minute sweep sends them
+            log.exception("alert email dispatch failed alert=%s", alert_id)
+
+    task = asyncio.create_task(dispatch())
+    _dispatching.add(task)
+    task.add_done_callback(_dispatching.discard)
+
+
 # Leaves waiting out their grace period (held so they are not collected).
 _leaving: set[asyncio.Task[None]] = set()
 
@@ -589,5 +632,6 @@ HANDLERS: dict[str, Handler] = {
     "member.remove": RoomConsumer.on_remove,
     "held.decide": RoomConsumer.on_held,
     "safety.ack": RoomConsumer.on_safety_ack,
+    "visibility": RoomConsumer.on_visibility,
     **dict.fromkeys(protocol.ACTION_TYPES, RoomConsumer.on_action),
 }

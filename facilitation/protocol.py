@@ -53,6 +53,8 @@ SCHEMAS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     "member.remove": {"user_id": (_INT, True), "scope": (_STR, True)},
     "held.decide": {"held_id": (_INT, True), "approve": (_BOOL, True)},
     "safety.ack": {"alert_id": (_INT, True)},
+    # Alert delivery (facilitation.services.alerting).
+    "visibility": {"visible": (_BOOL, True)},
 }
 ACTION_TYPES = tuple(
     name

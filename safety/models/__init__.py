@@ -4,6 +4,7 @@ from .audit import AuditLog, ImmutableRecordError
 from .care import CareResource, PinnedResource, ResourceKind
 from .guidelines import GuidelinesAcceptance, GuidelinesVersion
 from .moderation import (
+    AlertDelivery,
     AlertTier,
     GroupSafetyPolicy,
     HeldMessage,
@@ -14,6 +15,7 @@ from .moderation import (
 from .rules import FilterAction, WordAllow, WordRule
 
 __all__ = [
+    "AlertDelivery",
     "AlertTier",
     "AuditLog",
     "CareResource",

@@ -22,6 +22,7 @@ from .care import (
     resources_for,
     unpin_resource,
 )
+from .delivery import dispatch_alert_emails, retry_alert_emails
 from .guidelines import accept_guidelines, needs_acceptance, record_guidelines
 from .moderation import (
     HeldDecision,
@@ -50,6 +51,7 @@ __all__ = [
     "can_moderate",
     "crisis_card",
     "decide_held",
+    "dispatch_alert_emails",
     "escalate_unacknowledged",
     "hold_message",
     "moderated_groups",
@@ -65,6 +67,7 @@ __all__ = [
     "resolve_report",
     "resource_data",
     "resources_for",
+    "retry_alert_emails",
     "send_alert_emails",
     "unmute_member",
     "unpin_resource",

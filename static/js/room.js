@@ -7,6 +7,8 @@
 // Links that come in frames (the crisis card's) are used only after
 // checking their scheme (tel:, sms:, https:, or a path on this site).
 
+import { alertArrived, reportVisibility, startAttention } from "./attention.js";
+
 const boot = JSON.parse(document.getElementById("room-bootstrap").textContent);
 const byId = (id) => document.getElementById(id);
 
@@ -398,6 +400,7 @@ function connected() {
   conn.everConnected = true;
   conn.attempt = 0;
   showConnection("connected");
+  if (boot.facilitates) reportVisibility(conn.ws);
   if (pendingChat) {
     // Same client id: if the first try was stored, the server acks it
     // again instead of storing it twice.
@@ -479,6 +482,16 @@ function onFrame(text) {
     case "safety_alert":
       onSafetyAlert(frame);
       break;
+    case "safety_alerts": // the open ones, again, after a resume
+      onOpenSafetyAlerts(frame.alerts);
+      break;
+    case "safety_alert_cleared": // acknowledged, here or by someone else
+      if (!isMe(frame.by) && room.safetyAlerts.some((a) => a.id === frame.id)) {
+        announce(`${nameOf(frame.by)} acknowledged a safety alert and is following up.`);
+      }
+      room.safetyAlerts = room.safetyAlerts.filter((a) => a.id !== frame.id);
+      render();
+      break;
     case "held":
       onHeld(frame);
       break;
@@ -518,7 +531,9 @@ function applySnapshot(s) {
       room.lobby = s.lobby || [];
       room.autoAdmit = Boolean(s.auto_admit);
       room.alerts = (s.alerts || []).map((a) => ({ ...a, name: a.name || nameOf(a.user_id) }));
+      const seen = new Set(room.safetyAlerts.map((a) => a.id));
       room.safetyAlerts = Array.isArray(s.safety_alerts) ? s.safety_alerts : [];
+      if (room.safetyAlerts.some((a) => !seen.has(a.id))) alertArrived();
       room.held = Array.isArray(s.held) ? s.held : [];
     }
     const history = s.history || [];
@@ -780,7 +795,16 @@ function onSafetyAlert(frame) {
   if (!known) {
     const words = safetyWords(frame);
     announce(`Safety alert. ${words.says}`);
+    alertArrived();
   }
+  render();
+}
+
+function onOpenSafetyAlerts(alerts) {
+  if (!Array.isArray(alerts)) return;
+  const known = new Set(room.safetyAlerts.map((a) => a.id));
+  room.safetyAlerts = alerts;
+  if (alerts.some((a) => !known.has(a.id))) alertArrived();
   render();
 }
 
@@ -2063,5 +2087,6 @@ function wire() {
 }
 
 wire();
+if (boot.facilitates) startAttention((visible) => send({ type: "visibility", visible }), () => conn.ws);
 render();
 connect();
