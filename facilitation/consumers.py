@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from . import fanout, protocol
+from . import fanout, protocol, thread_consumer
 from .events import dumps
 from .room import TransitionError
 from .services import control, messages, moderation, presence
@@ -339,6 +339,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             self.joined = True
             self.last_seq = snapshot["seq"] if self.admitted else None
             await self.send_frame(snapshot)
+            await thread_consumer.send_state(self)
             if self.admitted:
                 await self._enter_hub()
         finally:
@@ -361,6 +362,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 await self.replay(missed)
                 self.last_seq = missed[-1]["seq"] if missed else after
                 await self.send_frame({"type": "resumed", "seq": self.last_seq})
+                # Thread frames are outside the sequence: send them afresh.
+                await thread_consumer.send_state(self)
         finally:
             if holding:
                 self._release()
@@ -510,11 +513,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
         elif self.who.facilitates and not before:
             await self.channel_layer.group_add(fac_group, self.channel_name)
         await self.room_refresh({"meeting_id": self.who.meeting_id})
+        if self.who.facilitates and self.joined:
+            await thread_consumer.send_state(self)
 
     async def room_private(self, message: dict[str, Any]) -> None:
         """A frame for this person only (mute notices)."""
         if message.get("meeting_id") in (None, self.who.meeting_id):
             await self.send_frame(message["frame"])
+
+    async def room_thread(self, message: dict[str, Any]) -> None:
+        """A private-thread frame (docs/protocol.md, "Private threads")."""
+        await thread_consumer.deliver(self, message)
 
     async def room_refresh(self, message: dict[str, Any]) -> None:
         """Admission changed (admitted, room opened): send a fresh snapshot."""
@@ -590,4 +599,5 @@ HANDLERS: dict[str, Handler] = {
     "held.decide": RoomConsumer.on_held,
     "safety.ack": RoomConsumer.on_safety_ack,
     **dict.fromkeys(protocol.ACTION_TYPES, RoomConsumer.on_action),
+    **thread_consumer.HANDLERS,
 }

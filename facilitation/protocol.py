@@ -53,6 +53,10 @@ SCHEMAS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     "member.remove": {"user_id": (_INT, True), "scope": (_STR, True)},
     "held.decide": {"held_id": (_INT, True), "approve": (_BOOL, True)},
     "safety.ack": {"alert_id": (_INT, True)},
+    # Private threads (facilitation.services.threads).
+    "thread.open": {"user_id": (_INT, True)},
+    "thread.send": {"thread_id": (_INT, True), "text": (_STR, True)},
+    "thread.close": {"thread_id": (_INT, True)},
 }
 ACTION_TYPES = tuple(
     name

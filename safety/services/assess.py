@@ -79,7 +79,7 @@ def assess_message(
     country: str | None = None,
     language: str = "en",
     client_msg_id: str = "",
-    source: Literal["chat", "reflection"] = "chat",
+    source: Literal["chat", "reflection", "thread"] = "chat",
 ) -> Assessment:
     """Screen and filter one message before it is stored or broadcast, and
     record what safety needs (held message, alert, strikes, audit).
@@ -96,6 +96,9 @@ def assess_message(
     facilitator sees them; hold holds; flag delivers and alerts. A
     reflection (`source="reflection"`) is never held or filtered: its
     author gets the card, and only method and imminent tiers alert.
+    A line of a private thread in the room (`source="thread"`) follows
+    chat's rules, except that a held one is stored nowhere: the room does
+    not pass it on and nobody reviews its text (docs/safety.md).
     `country` defaults to the author's, then the group's region.
     `facilitators_connected` may be a callable: it is asked only when an
     alert is raised, so an ordinary message does not pay for the look-up.
@@ -126,7 +129,7 @@ def assess_message(
             action = "hold"
 
     held = None
-    if action == "hold":
+    if action == "hold" and source != "thread":
         held = hold_message(
             group=group,
             author=author,
