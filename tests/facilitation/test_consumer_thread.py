@@ -354,7 +354,7 @@ async def test_a_reconnect_gets_the_open_thread_back(
 ) -> None:
     """From the database, to the right people only: a new tab of the member,
     a facilitator who arrives later; another member's new tab gets nothing."""
-    fac, [ann, ben] = await seat(sockets, meeting, facilitator, member, member2)
+    fac, [ann, _] = await seat(sockets, meeting, facilitator, member, member2)
     thread_id = await open_thread(fac, member.pk, ann)
     await say(fac, thread_id, CHECK_IN)
     await line_arrives(ann, CHECK_IN)
