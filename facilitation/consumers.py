@@ -338,8 +338,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
             self.admitted = snapshot["admitted"]
             self.joined = True
             self.last_seq = snapshot["seq"] if self.admitted else None
+            await thread_consumer.add_state(self, snapshot)
             await self.send_frame(snapshot)
-            await thread_consumer.send_state(self)
             if self.admitted:
                 await self._enter_hub()
         finally:
@@ -361,9 +361,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 self.joined = True
                 await self.replay(missed)
                 self.last_seq = missed[-1]["seq"] if missed else after
-                await self.send_frame({"type": "resumed", "seq": self.last_seq})
-                # Thread frames are outside the sequence: send them afresh.
-                await thread_consumer.send_state(self)
+                # Thread frames are outside the sequence: sent afresh here.
+                resumed = {"type": "resumed", "seq": self.last_seq}
+                await thread_consumer.add_state(self, resumed)
+                await self.send_frame(resumed)
         finally:
             if holding:
                 self._release()
@@ -513,8 +514,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
         elif self.who.facilitates and not before:
             await self.channel_layer.group_add(fac_group, self.channel_name)
         await self.room_refresh({"meeting_id": self.who.meeting_id})
-        if self.who.facilitates and self.joined:
-            await thread_consumer.send_state(self)
 
     async def room_private(self, message: dict[str, Any]) -> None:
         """A frame for this person only (mute notices)."""
@@ -536,6 +535,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             self.admitted = snapshot["admitted"]
             if self.joined:
                 self.last_seq = snapshot["seq"] if self.admitted else None
+                await thread_consumer.add_state(self, snapshot)
                 await self.send_frame(snapshot)
             if self.admitted:
                 await self._enter_hub()

@@ -63,11 +63,13 @@ async def on_close(consumer: RoomConsumer, frame: protocol.Frame) -> None:
     await consumer.send_frame(_ack(frame, thread_id=frame.fields["thread_id"]))
 
 
-async def send_state(consumer: RoomConsumer) -> None:
-    """After a snapshot: the open threads this person may see, from the
-    database (a reconnect on any server gets them back)."""
-    for frame in await _db(threads.open_threads)(who=consumer.who):
-        await consumer.send_frame(frame)
+async def add_state(consumer: RoomConsumer, frame: dict[str, Any]) -> None:
+    """Put the open threads this person may see into a `snapshot` or
+    `resumed` frame, from the database (a reconnect to any server gets them
+    back). Left out when there are none: its absence means none."""
+    found = await _db(threads.open_threads)(who=consumer.who)
+    if found:
+        frame["threads"] = found
 
 
 async def deliver(consumer: RoomConsumer, message: dict[str, Any]) -> None:

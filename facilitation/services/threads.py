@@ -255,18 +255,25 @@ def close_thread(*, who: Participant, thread_id: Any) -> None:
 
 
 def open_threads(*, who: Participant) -> list[dict[str, Any]]:
-    """`thread` frames for a socket that (re)joined: the member's own open
-    thread, or every open thread of the room for a facilitator."""
+    """The open threads a socket that (re)joined may see (as in the `thread`
+    frame): the member's own, or every one of the room for a facilitator.
+    Every join asks, so a room without open threads costs one query."""
+    found = list(
+        PrivateThread.objects.filter(
+            room__meeting_id=who.meeting_id, closed_at__isnull=True
+        ).select_related("room")
+    )
+    if not found:
+        return []
     try:
         who = recheck(who)
     except PermissionDenied:
         return []
-    threads = PrivateThread.objects.filter(
-        room__meeting_id=who.meeting_id, closed_at__isnull=True
-    ).select_related("room")
-    if not who.facilitates:
-        threads = threads.filter(member_id=who.user_id)
-    return [thread_frame(thread, thread.room) for thread in threads]
+    return [
+        thread_frame(thread, thread.room)["thread"]
+        for thread in found
+        if who.facilitates or thread.member_id == who.user_id
+    ]
 
 
 def may_receive(*, who: Participant, member_id: int, to: str) -> bool:

@@ -7,8 +7,12 @@
 // Links that come in frames (the crisis card's) are used only after
 // checking their scheme (tel:, sms:, https:, or a path on this site).
 
+import { createThreads } from "./thread.js";
+
 const boot = JSON.parse(document.getElementById("room-bootstrap").textContent);
 const byId = (id) => document.getElementById(id);
+// Private threads (thread.js) see every frame first.
+const threads = createThreads({ boot, send, newId, nameOf, announce });
 
 const PING_EVERY_MS = 25_000;
 const PONG_WITHIN_MS = 10_000;
@@ -414,6 +418,7 @@ function onFrame(text) {
   } catch {
     return;
   }
+  if (threads.onFrame(frame)) return;
   switch (frame.type) {
     case "snapshot":
       applySnapshot(frame);
@@ -1452,6 +1457,7 @@ function personControls(uid) {
     el(
       "div",
       { className: "person-mod-row" },
+      threads.reachOutButton(uid),
       button(["Unmute", el("span", { className: "sr-only", text: ` ${who}` })], { unmute: String(uid) }),
       button(["Remove from session…", el("span", { className: "sr-only", text: ` ${who}` })], { remove: String(uid), scope: "session" }),
       boot.role === "facilitator"
@@ -1642,10 +1648,15 @@ function renderSafety() {
         ),
         el("p", { className: "fac-safety-todo", text: words.todo }),
         el(
-          "button",
-          { type: "button", className: "small", dataset: { focusKey: `safety-${alert.id}`, safetyAck: String(alert.id) } },
-          "Acknowledge",
-          el("span", { className: "sr-only", text: `: ${words.says}` }),
+          "div",
+          { className: "actions" },
+          threads.reachOutButton(alert.user_id),
+          el(
+            "button",
+            { type: "button", className: "small", dataset: { focusKey: `safety-${alert.id}`, safetyAck: String(alert.id) } },
+            "Acknowledge",
+            el("span", { className: "sr-only", text: `: ${words.says}` }),
+          ),
         ),
       );
     }),

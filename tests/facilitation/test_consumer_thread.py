@@ -29,7 +29,8 @@ CHECK_IN = "Hi Ann, just checking in. How are you doing right now?"
 
 
 def is_thread(frame: dict[str, Any]) -> bool:
-    return str(frame.get("type", "")).startswith("thread")
+    """A frame that shows a thread, or carries threads (snapshot, resumed)."""
+    return "threads" in frame or str(frame.get("type", "")).startswith("thread")
 
 
 async def open_thread(fac: Any, member_id: int, *watchers: Any) -> int:
@@ -111,7 +112,7 @@ async def test_only_the_member_and_the_facilitators_see_a_thread(
     assert "checking in" not in str(seen) and "hard day" not in str(seen)
     # Not in the public log either.
     snapshot = await ben.join()
-    assert "checking in" not in str(snapshot)
+    assert "threads" not in snapshot and "checking in" not in str(snapshot)
     assert [f for f in await ben.drain() if is_thread(f)] == []
 
 
@@ -213,7 +214,7 @@ async def test_a_demoted_cofacilitator_loses_the_thread_at_once(
     ):
         error = await co.error(frame)
         assert error["code"] in ("not_found", "forbidden"), error
-    await co.join()
+    assert "threads" not in await co.join()
     assert [f for f in await co.drain() if is_thread(f)] == []
     assert await stored_lines() == [CHECK_IN]
 
@@ -363,20 +364,20 @@ async def test_a_reconnect_gets_the_open_thread_back(
     back = await sockets(member, meeting, name="member again")
     snapshot = await back.join()
     assert snapshot["admitted"]
-    frame, _ = await back.expect("thread")
-    assert frame["thread"]["id"] == thread_id and frame["thread"]["open"]
-    assert [m["text"] for m in frame["thread"]["messages"]] == [CHECK_IN, "better now"]
+    [thread] = snapshot["threads"]
+    assert thread["id"] == thread_id and thread["open"]
+    assert [m["text"] for m in thread["messages"]] == [CHECK_IN, "better now"]
     # Resuming by seq brings the thread again too (it is outside the log).
     await back.send({"type": "resume", "after_seq": snapshot["seq"]})
-    again, _ = await back.expect("thread")
-    assert again["thread"]["id"] == thread_id
+    again, _ = await back.expect("resumed")
+    assert [t["id"] for t in again["threads"]] == [thread_id]
     co = await sockets(cofacilitator, meeting)
-    await co.join()
-    later, _ = await co.expect("thread")
-    assert later["thread"]["member_id"] == member.pk
+    later = await co.join()
+    assert [t["member_id"] for t in later["threads"]] == [member.pk]
     ben_again = await sockets(member2, meeting)
-    await ben_again.join()
-    assert [f for f in await ben_again.drain(quiet=0.3) if is_thread(f)] == []
+    other = await ben_again.join()
+    assert "threads" not in other
+    assert "better now" not in str(await ben_again.drain(quiet=0.3))
 
 
 async def test_a_closed_thread_is_not_sent_on_reconnect(
@@ -386,7 +387,7 @@ async def test_a_closed_thread_is_not_sent_on_reconnect(
     thread_id = await open_thread(fac, member.pk, ann)
     await ann.ok({"type": "thread.close", "thread_id": thread_id})
     back = await sockets(member, meeting)
-    await back.join()
+    assert "threads" not in await back.join()
     assert [f for f in await back.drain(quiet=0.3) if is_thread(f)] == []
 
 
