@@ -214,7 +214,9 @@ def send_to_thread(
         notice = render_notice("held", explanation=HELD_EXPLANATION)
     card = dict(assessment.card) if assessment.card else None
     if card and status == "held" and card.get("notice"):
-        card["notice"] = HELD_EXPLANATION
+        # The card's own line speaks of "the group"; here there is none.
+        told = " The group's facilitators have been told." if assessment.alert else ""
+        card["notice"] = HELD_EXPLANATION + told
     # Ids, sizes and outcomes only: never the text (docs/safety.md).
     log.info(
         "thread line room=%s thread=%s user=%s chars=%s status=%s tier=%s",

@@ -79,8 +79,8 @@ export function createThreads({ boot, send, newId, nameOf, announce }) {
       intro,
       log,
       form,
-      el("div", { className: "actions" }, close, dismiss),
       closedNote,
+      el("div", { className: "actions" }, close, dismiss),
     );
     return { node, heading, log, box, form, close, closedNote, dismiss };
   }

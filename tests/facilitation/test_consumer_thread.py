@@ -302,6 +302,10 @@ async def test_a_held_thread_line_is_not_shown_to_the_other_side(
     assert "not passed on" in reply["notice"]
     card = await ann.recv()
     assert card["type"] == "crisis_card" and card["card"]["resources"] is not None
+    assert card["card"]["notice"] == (
+        "This message was not passed on in your private conversation. "
+        "The group's facilitators have been told."
+    )
     alert, _ = await fac.expect("safety_alert")
     assert alert["tier"] in ("imminent", "method") and alert["held_id"] is None
     seen = await fac.drain(quiet=0.3)
