@@ -341,6 +341,7 @@ function stop(stage, statusText) {
     ws.close();
   }
   showConnection("stopped", statusText);
+  threads.clear(); // signed out or no access: no private words left on screen
   room.stopStage = stage;
   render();
 }
@@ -1511,6 +1512,7 @@ function renderFacilitator() {
         { className: `fac-alert alert-${alert.kind}` },
         el("span", { text: alertWords(alert) }),
         el("time", { className: "muted", datetime: alert.at, text: ` ${clock(alert.at)}` }),
+        threads.reachOutButton(alert.user_id),
         button,
       );
     }),

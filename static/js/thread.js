@@ -315,5 +315,10 @@ export function createThreads({ boot, send, newId, nameOf, announce }) {
     if (t) sendLine(t);
   });
 
-  return { onFrame, reachOutButton };
+  // The page stopped (signed out, no access): take every thread off it.
+  function clear() {
+    for (const t of [...threads.values()]) remove(t, "");
+  }
+
+  return { onFrame, reachOutButton, clear };
 }

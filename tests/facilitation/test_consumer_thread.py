@@ -119,6 +119,8 @@ async def test_only_the_member_and_the_facilitators_see_a_thread(
 async def test_another_member_cannot_read_write_close_or_open_a_thread(
     sockets: Any, meeting: Any, facilitator: Any, member: Any, member2: Any
 ) -> None:
+    """A-13 for threads: a member's thread.open is forbidden; A-08: someone
+    else's thread answers exactly like one that does not exist."""
     fac, [ann, ben] = await seat(sockets, meeting, facilitator, member, member2)
     thread_id = await open_thread(fac, member.pk, ann)
     for frame in (
@@ -142,8 +144,8 @@ async def test_another_member_cannot_read_write_close_or_open_a_thread(
 async def test_someone_from_another_group_cannot_reach_a_thread(
     sockets: Any, meeting: Any, facilitator: Any, member: Any, stranger: Any
 ) -> None:
-    """A non-member cannot join the room; from their own group's room the
-    thread's id gets the same not_found as any unknown id."""
+    """A-07: a non-member cannot join the room; A-14: from their own group's
+    room the thread's id gets the same not_found as any unknown id."""
     fac, [ann] = await seat(sockets, meeting, facilitator, member)
     thread_id = await open_thread(fac, member.pk, ann)
     refused = await sockets(stranger, meeting, expect_ok=False)
@@ -172,8 +174,8 @@ async def test_a_removed_member_loses_the_thread_at_once(
     group: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Even when the close never reaches the socket: the next thread command
-    closes it, nothing is stored, and no later line is passed on."""
+    """A-09, even when the close never reaches the socket: the next thread
+    command closes it, nothing is stored, and no later line is passed on."""
     fac, [ann] = await seat(sockets, meeting, facilitator, member)
     thread_id = await open_thread(fac, member.pk, ann)
     monkeypatch.setattr(events, "tell_user", lambda *a, **k: None)
@@ -272,6 +274,8 @@ async def test_a_facilitator_may_close_it_too(
 async def test_a_crisis_line_in_a_thread_gives_the_card_and_alerts(
     sockets: Any, meeting: Any, facilitator: Any, member: Any
 ) -> None:
+    """M-01 in a thread: delivered (the group's policy), card to the sender
+    in the same round trip, a normal alert for the facilitators."""
     fac, [ann] = await seat(sockets, meeting, facilitator, member)
     thread_id = await open_thread(fac, member.pk, ann)
     reply = await say(ann, thread_id, CONCERN)
@@ -318,6 +322,7 @@ async def test_a_held_thread_line_is_not_shown_to_the_other_side(
 async def test_thread_lines_keep_chat_length_limits(
     sockets: Any, meeting: Any, facilitator: Any, member: Any, settings: Any
 ) -> None:
+    """I-10: over the chat's character cap, too_long; nothing stored."""
     fac, [ann] = await seat(sockets, meeting, facilitator, member)
     thread_id = await open_thread(fac, member.pk, ann)
     limit = settings.HEARTH["CHAT_MAX_CHARS"]
@@ -357,8 +362,9 @@ async def test_a_reconnect_gets_the_open_thread_back(
     member: Any,
     member2: Any,
 ) -> None:
-    """From the database, to the right people only: a new tab of the member,
-    a facilitator who arrives later; another member's new tab gets nothing."""
+    """R-04 for threads (they are outside the seq log): from the database, to
+    the right people only: a new tab of the member, a facilitator who
+    arrives later; another member's new tab gets nothing."""
     fac, [ann, _] = await seat(sockets, meeting, facilitator, member, member2)
     thread_id = await open_thread(fac, member.pk, ann)
     await say(fac, thread_id, CHECK_IN)
