@@ -53,7 +53,8 @@ export function createThreads({ boot, send, newId, nameOf, announce }) {
     const mine = t.memberId === boot.user_id;
     const heading = el("h2", { id: `${id}-h`, className: "eyebrow", tabindex: "-1", text: mine ? "A private check-in" : `Private thread with ${who(t)}` });
     const intro = el("p", { className: "thread-intro", text: mine ? INVITE : `Only ${who(t)} and the group's facilitators can see this. ${who(t)} can close it any time.` });
-    const log = el("ol", { className: "thread-log", role: "log", "aria-live": "polite", "aria-labelledby": `${id}-h` });
+    // Focusable, so a long conversation scrolls with the keyboard (as the chat log).
+    const log = el("div", { className: "thread-log", role: "log", "aria-live": "polite", "aria-labelledby": `${id}-h`, tabindex: "0" });
     const box = el("textarea", { id: `${id}-text`, name: "text", rows: "2", maxlength: String(MAX_CHARS), "aria-describedby": `${id}-hint ${id}-error` });
     const form = el(
       "form",
@@ -91,7 +92,7 @@ export function createThreads({ boot, send, newId, nameOf, announce }) {
     const role = ROLE_WORDS[m.role];
     const text = str(m.text);
     return el(
-      "li",
+      "div",
       { className: `thread-line${mine ? " is-mine" : ""}` },
       el("p", { className: "thread-meta" }, el("strong", { text: name }), role ? " " : null, role ? el("span", { className: "badge", text: role }) : null, " ", el("time", { className: "muted", datetime: str(m.at), text: clock(m.at) })),
       m.note ? el("details", {}, el("summary", { text: NOTE_SHOW }), el("p", { text })) : el("p", { className: "thread-text", text }),

@@ -15,8 +15,10 @@ from .test_room import (
     FACILITATOR,
     MEMBER,
     MEMBER_NAME,
+    PHONE,
     Console,
     admit,
+    blocking_violations,
     open_and_start,
     open_room,
     session_with_plan,
@@ -73,3 +75,31 @@ def test_a_facilitator_reaches_out_privately_and_the_member_answers(
     expect(thread).to_contain_text(f"{MEMBER_NAME} closed this thread.")
     shots(fac, "facilitator sees the thread closed")
     assert console.problems == []
+
+
+def test_an_open_thread_has_no_serious_axe_violations(
+    hearth_server: HearthServer,
+    new_context: Callable[..., BrowserContext],
+) -> None:
+    """Both sides with a thread open and a line each way. Axe needs a
+    context that bypasses the CSP (STACK.md)."""
+    meeting_id = session_with_plan(hearth_server, 4)
+    fac = new_context(bypass_csp=True, **DESKTOP).new_page()
+    member = new_context(bypass_csp=True, **PHONE).new_page()
+    open_room(member, MEMBER, meeting_id)
+    open_room(fac, FACILITATOR, meeting_id)
+    open_and_start(fac)
+    admit(fac, MEMBER_NAME)
+    fac.get_by_role("button", name=f"Moderate {MEMBER_NAME}").click()
+    fac.get_by_role("button", name=f"Reach out privately to {MEMBER_NAME}").click()
+    box = fac.get_by_label(f"Message to {MEMBER_NAME}, privately")
+    box.fill("How are you doing?")
+    fac.get_by_role("button", name="Send privately").click()
+    reply = member.get_by_label("Your reply (only the facilitators see it)")
+    expect(member.locator(".thread")).to_contain_text("How are you doing?")
+    reply.fill("Okay, thanks.")
+    # On a phone Enter starts a new line; Send sends.
+    member.get_by_role("button", name="Send privately").click()
+    expect(fac.locator(".thread")).to_contain_text("Okay, thanks.")
+    assert blocking_violations(fac) == [], "facilitator with a thread open"
+    assert blocking_violations(member) == [], "member with a thread open"
