@@ -144,3 +144,42 @@ def test_a_resend_with_the_same_client_id_is_stored_once(
     )
     assert again.message_id == thread.messages.get().pk
     assert SafetyAlert.objects.get().count == 1
+
+
+def test_standing_is_rechecked_on_every_thread_command(
+    group: Any, facilitator: Any, cofacilitator: Any, member: Any, member2: Any
+) -> None:
+    """The rules without sockets: the member and any facilitator may; another
+    member may not (and learns nothing); a co-facilitator demoted after the
+    Participant was resolved may not either."""
+    from facilitation.room import TransitionError
+    from groups.models import Membership
+
+    meeting = MeetingFactory(group=group)
+    thread = a_thread_with_words(meeting, facilitator, member, text="hello")
+    co, other = who(meeting, cofacilitator), who(meeting, member2)
+    threads.send_to_thread(who=co, thread_id=thread.pk, text="hi", client_msg_id="")
+    with pytest.raises(TransitionError) as refused:
+        threads.open_thread(who=other, user_id=member.pk)
+    assert refused.value.code == "forbidden"
+    for call in (
+        lambda: threads.send_to_thread(
+            who=other, thread_id=thread.pk, text="hi", client_msg_id=""
+        ),
+        lambda: threads.close_thread(who=other, thread_id=thread.pk),
+    ):
+        with pytest.raises(TransitionError) as caught:
+            call()
+        assert (caught.value.code, caught.value.detail) == (
+            "not_found",
+            threads.NOT_FOUND,
+        )
+    Membership.objects.filter(group=group, user=cofacilitator).update(role="member")
+    with pytest.raises(TransitionError) as demoted:
+        threads.close_thread(who=co, thread_id=thread.pk)
+    assert demoted.value.code == "not_found"
+    assert threads.open_threads(who=co) == []
+    assert [t["id"] for t in threads.open_threads(who=who(meeting, member))] == [
+        thread.pk
+    ]
+    assert thread.messages.count() == 2
