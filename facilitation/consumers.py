@@ -25,7 +25,7 @@ from django.http import Http404
 
 from safety.services import dispatch_alert_emails
 
-from . import fanout, protocol
+from . import fanout, protocol, thread_consumer
 from .events import dumps
 from .room import TransitionError
 from .services import alerting, control, messages, moderation, presence
@@ -340,6 +340,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             self.admitted = snapshot["admitted"]
             self.joined = True
             self.last_seq = snapshot["seq"] if self.admitted else None
+            await thread_consumer.add_state(self, snapshot)
             await self.send_frame(snapshot)
             if self.admitted:
                 await self._enter_hub()
@@ -362,7 +363,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 self.joined = True
                 await self.replay(missed)
                 self.last_seq = missed[-1]["seq"] if missed else after
-                await self.send_frame({"type": "resumed", "seq": self.last_seq})
+                # Thread frames are outside the sequence: sent afresh here.
+                resumed = {"type": "resumed", "seq": self.last_seq}
+                await thread_consumer.add_state(self, resumed)
+                await self.send_frame(resumed)
                 await self.send_open_alerts()
         finally:
             if holding:
@@ -539,6 +543,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if message.get("meeting_id") in (None, self.who.meeting_id):
             await self.send_frame(message["frame"])
 
+    async def room_thread(self, message: dict[str, Any]) -> None:
+        """A private-thread frame (docs/protocol.md, "Private threads")."""
+        await thread_consumer.deliver(self, message)
+
     async def room_refresh(self, message: dict[str, Any]) -> None:
         """Admission changed (admitted, room opened): send a fresh snapshot."""
         if message.get("meeting_id") != self.who.meeting_id:
@@ -550,6 +558,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             self.admitted = snapshot["admitted"]
             if self.joined:
                 self.last_seq = snapshot["seq"] if self.admitted else None
+                await thread_consumer.add_state(self, snapshot)
                 await self.send_frame(snapshot)
             if self.admitted:
                 await self._enter_hub()
@@ -634,4 +643,5 @@ HANDLERS: dict[str, Handler] = {
     "safety.ack": RoomConsumer.on_safety_ack,
     "visibility": RoomConsumer.on_visibility,
     **dict.fromkeys(protocol.ACTION_TYPES, RoomConsumer.on_action),
+    **thread_consumer.HANDLERS,
 }

@@ -203,3 +203,7 @@ class FacilitatorAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} from {self.user_id}"
+
+
+# Private threads live in their own module (docs/protocol.md, "Private threads").
+from .thread_models import PrivateThread, ThreadMessage  # noqa: E402, F401

@@ -55,6 +55,10 @@ SCHEMAS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     "safety.ack": {"alert_id": (_INT, True)},
     # Alert delivery (facilitation.services.alerting).
     "visibility": {"visible": (_BOOL, True)},
+    # Private threads (facilitation.services.threads).
+    "thread.open": {"user_id": (_INT, True)},
+    "thread.send": {"thread_id": (_INT, True), "text": (_STR, True)},
+    "thread.close": {"thread_id": (_INT, True)},
 }
 ACTION_TYPES = tuple(
     name

@@ -14,6 +14,7 @@ from facilitation.models import (
     CheckIn,
     FacilitatorAlert,
     LiveRoom,
+    PrivateThread,
     RoomEvent,
 )
 from groups.models import RSVP, Meeting, Membership
@@ -35,6 +36,8 @@ class Summary:
     prompts: list[str] = field(default_factory=list)
     alerts: list[tuple[str, int]] = field(default_factory=list)
     hidden_messages: int = 0
+    # Only how many: never who or what (docs/safety.md, "Private threads").
+    private_threads: int = 0
     shared_reflections: int = 0
     minimum: int = 3
 
@@ -107,4 +110,5 @@ def summarise(meeting: Meeting) -> Summary:
     summary.hidden_messages = RoomEvent.objects.filter(
         room=room, kind="chat.message", hidden=True
     ).count()
+    summary.private_threads = PrivateThread.objects.filter(room=room).count()
     return summary

@@ -83,7 +83,7 @@ def assess_message(
     country: str | None = None,
     language: str = "en",
     client_msg_id: str = "",
-    source: Literal["chat", "reflection"] = "chat",
+    source: Literal["chat", "reflection", "thread"] = "chat",
     defer_emails: bool = False,
 ) -> Assessment:
     """Screen and filter one message before it is stored or broadcast, and
@@ -101,6 +101,9 @@ def assess_message(
     facilitator sees them; hold holds; flag delivers and alerts. A
     reflection (`source="reflection"`) is never held or filtered: its
     author gets the card, and only method and imminent tiers alert.
+    A line of a private thread in the room (`source="thread"`) follows
+    chat's rules, except that a held one is stored nowhere: the room does
+    not pass it on and nobody reviews its text (docs/safety.md).
     `country` defaults to the author's, then the group's region.
     `facilitators_connected` may be a callable: it is asked only when an
     alert is raised, so an ordinary message does not pay for the look-up.
@@ -133,7 +136,7 @@ def assess_message(
             action = "hold"
 
     held = None
-    if action == "hold":
+    if action == "hold" and source != "thread":
         held = hold_message(
             group=group,
             author=author,

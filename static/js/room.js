@@ -8,9 +8,12 @@
 // checking their scheme (tel:, sms:, https:, or a path on this site).
 
 import { alertArrived, reportVisibility, startAttention } from "./attention.js";
+import { createThreads } from "./thread.js";
 
 const boot = JSON.parse(document.getElementById("room-bootstrap").textContent);
 const byId = (id) => document.getElementById(id);
+// Private threads (thread.js) see every frame first.
+const threads = createThreads({ boot, send, newId, nameOf, announce });
 
 const PING_EVERY_MS = 25_000;
 const PONG_WITHIN_MS = 10_000;
@@ -339,6 +342,7 @@ function stop(stage, statusText) {
     ws.close();
   }
   showConnection("stopped", statusText);
+  threads.clear(); // signed out or no access: no private words left on screen
   room.stopStage = stage;
   render();
 }
@@ -417,6 +421,7 @@ function onFrame(text) {
   } catch {
     return;
   }
+  if (threads.onFrame(frame)) return;
   switch (frame.type) {
     case "snapshot":
       applySnapshot(frame);
@@ -1476,6 +1481,7 @@ function personControls(uid) {
     el(
       "div",
       { className: "person-mod-row" },
+      threads.reachOutButton(uid),
       button(["Unmute", el("span", { className: "sr-only", text: ` ${who}` })], { unmute: String(uid) }),
       button(["Remove from session…", el("span", { className: "sr-only", text: ` ${who}` })], { remove: String(uid), scope: "session" }),
       boot.role === "facilitator"
@@ -1529,6 +1535,7 @@ function renderFacilitator() {
         { className: `fac-alert alert-${alert.kind}` },
         el("span", { text: alertWords(alert) }),
         el("time", { className: "muted", datetime: alert.at, text: ` ${clock(alert.at)}` }),
+        threads.reachOutButton(alert.user_id),
         button,
       );
     }),
@@ -1666,10 +1673,15 @@ function renderSafety() {
         ),
         el("p", { className: "fac-safety-todo", text: words.todo }),
         el(
-          "button",
-          { type: "button", className: "small", dataset: { focusKey: `safety-${alert.id}`, safetyAck: String(alert.id) } },
-          "Acknowledge",
-          el("span", { className: "sr-only", text: `: ${words.says}` }),
+          "div",
+          { className: "actions" },
+          threads.reachOutButton(alert.user_id),
+          el(
+            "button",
+            { type: "button", className: "small", dataset: { focusKey: `safety-${alert.id}`, safetyAck: String(alert.id) } },
+            "Acknowledge",
+            el("span", { className: "sr-only", text: `: ${words.says}` }),
+          ),
         ),
       );
     }),
