@@ -309,3 +309,14 @@ def html_escape(text: str) -> str:
     from django.utils.html import escape
 
     return str(escape(text))
+
+
+def test_admins_can_list_the_entries_still_to_confirm() -> None:
+    from django.urls import reverse
+
+    admin_user = UserFactory(is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(admin_user)
+    url = reverse("admin:safety_careresource_changelist")
+    page = client.get(url + "?last_verified__isempty=1").content.decode()
+    assert "988 Suicide" in page and "Shout 85258" not in page
