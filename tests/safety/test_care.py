@@ -55,6 +55,21 @@ def test_a_fresh_database_has_the_directory_from_migrations_alone() -> None:
     assert not CareResource.objects.filter(is_example=True, active=True).exists()
 
 
+def test_a_fresh_database_holds_the_data_file_as_written() -> None:
+    """Migration 0002 reads the data file when it runs, so a new deployment
+    gets every correction made to the file, field for field."""
+    fields = {f.name for f in CareResource._meta.concrete_fields} - {"id", "slug"}
+    for entry in entries():
+        row = CareResource.objects.get(slug=entry["slug"])
+        for name in fields & entry.keys():
+            stored = getattr(row, name)
+            if name == "countries":
+                stored = [c.code for c in stored]
+            elif name == "last_verified":
+                stored = stored.isoformat() if stored else None
+            assert stored == entry[name], (entry["slug"], name)
+
+
 def test_every_entry_is_valid_and_says_where_it_was_checked() -> None:
     for resource in CareResource.objects.all():
         resource.full_clean()
@@ -319,4 +334,5 @@ def test_admins_can_list_the_entries_still_to_confirm() -> None:
     client.force_login(admin_user)
     url = reverse("admin:safety_careresource_changelist")
     page = client.get(url + "?last_verified__isempty=1").content.decode()
-    assert "988 Suicide" in page and "Shout 85258" not in page
+    assert "Crisis Text Line" in page and "Shout 85258" not in page
+    assert "988 Suicide" not in page  # confirmed on 2026-12-03
