@@ -36,8 +36,15 @@ class CareResourceAdmin(admin.ModelAdmin):
         "active",
         "is_example",
     )
-    list_filter = ("kind", "active", "everywhere", "is_example")
-    search_fields = ("name", "slug", "what_to_expect")
+    list_filter = (
+        "kind",
+        "topic",
+        "active",
+        "everywhere",
+        ("last_verified", admin.EmptyFieldListFilter),
+        "is_example",
+    )
+    search_fields = ("name", "slug", "what_to_expect", "source_url")
     prepopulated_fields = {"slug": ("name",)}
     ordering = ("ordering", "name")
 

@@ -1,7 +1,7 @@
 """Safety records: care directory, word rules, moderation, guidelines, audit."""
 
 from .audit import AuditLog, ImmutableRecordError
-from .care import CareResource, PinnedResource, ResourceKind
+from .care import CareResource, CareTopic, PinnedResource, ResourceKind
 from .guidelines import GuidelinesAcceptance, GuidelinesVersion
 from .moderation import (
     AlertDelivery,
@@ -19,6 +19,7 @@ __all__ = [
     "AlertTier",
     "AuditLog",
     "CareResource",
+    "CareTopic",
     "FilterAction",
     "GroupSafetyPolicy",
     "GuidelinesAcceptance",
