@@ -367,6 +367,9 @@ HEARTH = {
     "REACTIONS_PER_MINUTE": 40,
     "MAX_ROOM_CONNECTIONS": 5,
     "PRESENCE_TTL_SECONDS": 90,
+    # A facilitator whose room tab has been hidden longer than this no
+    # longer counts as watching: imminent alerts are emailed (docs/safety.md).
+    "ALERT_VISIBLE_SECONDS": env.int("HEARTH_ALERT_VISIBLE_SECONDS", default=60),
     # A dropped socket counts as leaving only if it is not back this soon.
     "PRESENCE_GRACE_SECONDS": env.float("HEARTH_PRESENCE_GRACE_SECONDS", default=5.0),
     "RESUME_LIMIT": 2000,

@@ -23,10 +23,12 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from . import fanout, protocol
+from safety.services import dispatch_alert_emails
+
+from . import fanout, protocol, thread_consumer
 from .events import dumps
 from .room import TransitionError
-from .services import control, messages, moderation, presence, support
+from .services import alerting, control, messages, moderation, presence, support
 from .services.presence import TooManyConnections
 from .services.rooms import Participant, participant
 
@@ -338,6 +340,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             self.admitted = snapshot["admitted"]
             self.joined = True
             self.last_seq = snapshot["seq"] if self.admitted else None
+            await thread_consumer.add_state(self, snapshot)
             await self.send_frame(snapshot)
             if self.admitted:
                 await self._enter_hub()
@@ -360,7 +363,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 self.joined = True
                 await self.replay(missed)
                 self.last_seq = missed[-1]["seq"] if missed else after
-                await self.send_frame({"type": "resumed", "seq": self.last_seq})
+                # Thread frames are outside the sequence: sent afresh here.
+                resumed = {"type": "resumed", "seq": self.last_seq}
+                await thread_consumer.add_state(self, resumed)
+                await self.send_frame(resumed)
+                await self.send_open_alerts()
         finally:
             if holding:
                 self._release()
@@ -397,6 +404,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send_frame({"type": "notice", "text": sent.notice})
         if sent.checkin:
             await self.send_frame({"type": "gentle_checkin"})
+        if sent.email_alert_id:
+            after_reply(sent.email_alert_id)
 
     async def on_report(self, frame: protocol.Frame) -> None:
         await database_sync_to_async(moderation.report)(
@@ -468,6 +477,24 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await database_sync_to_async(messages.need_a_moment)(who=self.who)
         await self.ack(frame, None)
 
+    # --- alerts that reach a person (docs/safety.md) --------------------------
+    async def on_visibility(self, frame: protocol.Frame) -> None:
+        await database_sync_to_async(alerting.set_visibility)(
+            who=self.who,
+            channel_name=self.channel_name,
+            visible=frame.fields["visible"],
+        )
+        await self.ack(frame, None)
+
+    async def send_open_alerts(self) -> None:
+        """A resumed facilitator gets the open safety alerts again (a join
+        has them in its snapshot), until someone acknowledges them."""
+        if self.who.facilitates:
+            alerts = await database_sync_to_async(alerting.open_safety_alerts)(
+                self.who.meeting_id
+            )
+            await self.send_frame({"type": "safety_alerts", "alerts": alerts})
+
     async def on_alert_ack(self, frame: protocol.Frame) -> None:
         await database_sync_to_async(messages.acknowledge_alert)(
             who=self.who, alert_id=frame.fields["alert_id"]
@@ -530,6 +557,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if message.get("meeting_id") in (None, self.who.meeting_id):
             await self.send_frame(message["frame"])
 
+    async def room_thread(self, message: dict[str, Any]) -> None:
+        """A private-thread frame (docs/protocol.md, "Private threads")."""
+        await thread_consumer.deliver(self, message)
+
     async def room_refresh(self, message: dict[str, Any]) -> None:
         """Admission changed (admitted, room opened): send a fresh snapshot."""
         if message.get("meeting_id") != self.who.meeting_id:
@@ -541,6 +572,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             self.admitted = snapshot["admitted"]
             if self.joined:
                 self.last_seq = snapshot["seq"] if self.admitted else None
+                await thread_consumer.add_state(self, snapshot)
                 await self.send_frame(snapshot)
             if self.admitted:
                 await self._enter_hub()
@@ -561,6 +593,26 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if session_key and getattr(session, "session_key", None) != session_key:
             return
         await self.close(code=int(message.get("code", FORBIDDEN)))
+
+
+# Alert emails being handed off after a reply (held so they are not collected).
+_dispatching: set[asyncio.Task[None]] = set()
+
+
+def after_reply(alert_id: int) -> None:
+    """Dispatch an alert's emails once the sender's ack and card are queued:
+    nothing slow (the broker, SMTP) comes before them, and the socket does
+    not wait for it (docs/safety.md, Alert delivery)."""
+
+    async def dispatch() -> None:
+        try:
+            await database_sync_to_async(dispatch_alert_emails)(alert_id=alert_id)
+        except Exception:  # the outbox rows stay; the minute sweep sends them
+            log.exception("alert email dispatch failed alert=%s", alert_id)
+
+    task = asyncio.create_task(dispatch())
+    _dispatching.add(task)
+    task.add_done_callback(_dispatching.discard)
 
 
 # Leaves waiting out their grace period (held so they are not collected).
@@ -605,5 +657,7 @@ HANDLERS: dict[str, Handler] = {
     "safety.ack": RoomConsumer.on_safety_ack,
     "support.request": RoomConsumer.on_support,
     "support.not_safe": RoomConsumer.on_support,
+    "visibility": RoomConsumer.on_visibility,
     **dict.fromkeys(protocol.ACTION_TYPES, RoomConsumer.on_action),
+    **thread_consumer.HANDLERS,
 }

@@ -92,3 +92,21 @@ def notify_facilitators(room: LiveRoom, frame: dict[str, Any]) -> None:
 def tell_user(user_id: int, message: dict[str, Any]) -> None:
     """A control message to every socket of one person (admit, close)."""
     transaction.on_commit(lambda: _send(f"user.{user_id}", message))
+
+
+def tell_thread(room: LiveRoom, member_id: int, frame: dict[str, Any]) -> None:
+    """A private-thread frame for its member and the room's facilitators,
+    after commit. Each socket re-checks its person's standing before
+    writing it (consumers.RoomConsumer.room_thread)."""
+    message = {
+        "type": "room.thread",
+        "meeting_id": room.meeting_id,
+        "member_id": member_id,
+        "text": dumps(frame),
+    }
+
+    def send() -> None:
+        _send(f"user.{member_id}", {**message, "to": "member"})
+        _send(room.facilitators_group_name, {**message, "to": "facilitators"})
+
+    transaction.on_commit(send)

@@ -123,6 +123,11 @@ class RoomConnection(models.Model):
     channel_name = models.CharField(max_length=200, unique=True)
     connected_at = models.DateTimeField(default=timezone.now)
     last_seen = models.DateTimeField(default=timezone.now, db_index=True)
+    # The tab's visibility as its browser last reported it, and when it was
+    # last visible (the hidden-tab rule for alerts, docs/safety.md). A new
+    # socket counts as visible until its browser says otherwise.
+    visible = models.BooleanField(default=True)
+    visible_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.room_id}"
@@ -198,3 +203,7 @@ class FacilitatorAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} from {self.user_id}"
+
+
+# Private threads live in their own module (docs/protocol.md, "Private threads").
+from .thread_models import PrivateThread, ThreadMessage  # noqa: E402, F401

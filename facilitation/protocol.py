@@ -56,6 +56,12 @@ SCHEMAS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     # Asking for help (facilitation.services.support).
     "support.request": {},
     "support.not_safe": {},
+    # Alert delivery (facilitation.services.alerting).
+    "visibility": {"visible": (_BOOL, True)},
+    # Private threads (facilitation.services.threads).
+    "thread.open": {"user_id": (_INT, True)},
+    "thread.send": {"thread_id": (_INT, True), "text": (_STR, True)},
+    "thread.close": {"thread_id": (_INT, True)},
 }
 ACTION_TYPES = tuple(
     name

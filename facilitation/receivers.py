@@ -40,6 +40,17 @@ def push_alert(sender: Any, alert: Any, created: bool, **kwargs: Any) -> None:
         events.notify_facilitators(room, alert_frame(alert))
 
 
+@receiver(hooks.alert_acknowledged)
+def clear_alert(sender: Any, alert: Any, by: Any, **kwargs: Any) -> None:
+    """One facilitator's acknowledgement clears the alert for all of them."""
+    room = _room(alert.meeting_id)
+    if room is not None:
+        events.notify_facilitators(
+            room,
+            {"type": "safety_alert_cleared", "id": alert.pk, "by": by.pk},
+        )
+
+
 @receiver(hooks.held_message_decided)
 def publish_held(
     sender: Any, held: Any, approved: bool, text: str | None, **kwargs: Any

@@ -41,4 +41,8 @@ def send_delivery(self: Any, delivery_id: int) -> str:
 @shared_task(ignore_result=True)
 def apply_retention() -> dict[str, int]:
     report = retention.apply_retention()
-    return {"rooms": report.rooms, "messages": report.messages}
+    return {
+        "rooms": report.rooms,
+        "messages": report.messages,
+        "thread_messages": report.thread_messages,
+    }

@@ -3,9 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from .models import (
+    AlertDelivery,
     AuditLog,
     CareResource,
     GroupSafetyPolicy,
@@ -34,8 +36,15 @@ class CareResourceAdmin(admin.ModelAdmin):
         "active",
         "is_example",
     )
-    list_filter = ("kind", "active", "everywhere", "is_example")
-    search_fields = ("name", "slug", "what_to_expect")
+    list_filter = (
+        "kind",
+        "topic",
+        "active",
+        "everywhere",
+        ("last_verified", admin.EmptyFieldListFilter),
+        "is_example",
+    )
+    search_fields = ("name", "slug", "what_to_expect", "source_url")
     prepopulated_fields = {"slug": ("name",)}
     ordering = ("ordering", "name")
 
@@ -145,6 +154,30 @@ class SafetyAlertAdmin(ReadOnlyAdmin):
         "escalated_at",
     )
     list_filter = ("tier",)
+
+
+@admin.register(AlertDelivery)
+class AlertDeliveryAdmin(ReadOnlyAdmin):
+    """The alert email outbox (docs/operations.md, Safety alert emails)."""
+
+    list_display = (
+        "alert",
+        "kind",
+        "address",
+        "attempts",
+        "last_error",
+        "tried_at",
+        "sent_at",
+    )
+    list_filter = ("kind", ("sent_at", admin.EmptyFieldListFilter))
+    actions = ["send_again"]
+
+    @admin.action(description="Send again (the next sweep tries them)")
+    def send_again(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        count = queryset.filter(sent_at__isnull=True).update(
+            attempts=0, tried_at=None, claimed_at=None
+        )
+        self.message_user(request, f"{count} unsent emails will be tried again.")
 
 
 @admin.register(Mute)

@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Callable, Collection, Mapping
 from functools import cache
 from itertools import chain, filterfalse
+from pathlib import Path
 
 # Zero-width characters, soft hyphen, bidi controls and other invisible
 # format characters people use to slip words past filters.
@@ -40,49 +41,28 @@ _INVISIBLE = dict.fromkeys(
     ]
 )
 
-# Look-alike letters from other scripts that NFKC leaves alone.
-_CONFUSABLES = str.maketrans(
-    {
-        "\u0430": "a",
-        "\u0432": "b",
-        "\u0435": "e",
-        "\u0451": "e",
-        "\u043a": "k",
-        "\u043c": "m",
-        "\u043d": "h",
-        "\u043e": "o",
-        "\u0440": "p",
-        "\u0441": "c",
-        "\u0442": "t",
-        "\u0443": "y",
-        "\u0445": "x",
-        "\u0456": "i",
-        "\u0458": "j",
-        "\u0455": "s",
-        "\u0501": "d",
-        "\u0251": "a",
-        "\u03bf": "o",
-        "\u03b9": "i",
-        "\u03ba": "k",
-        "\u03bd": "v",
-        "\u03c4": "t",
-        "\u03c5": "u",
-        "\u03b5": "e",
-        "\u03b1": "a",
-        "\u03c1": "p",
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u02bc": "'",
-        "`": "'",
-        "\u00b4": "'",
-        "\u2028": "\n",
-        "\u2029": "\n",
-    }
-)
+# Look-alike letters from other scripts that NFKC leaves alone ("k\u0456ll" with
+# a Cyrillic "i"), generated from Unicode's confusables data by
+# scripts/build_confusables.py (docs/safety.md).
+_CONFUSABLES_FILE = Path(__file__).resolve().parent / "data" / "confusables.tsv"
 
-# The two tables above as (character, replacement) pairs for _replace_each.
+
+def _load_confusables() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for line in _CONFUSABLES_FILE.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            code, target = line.split("\t")
+            table[int(code, 16)] = target
+    return table
+
+
+_CONFUSABLES = _load_confusables()
+
+# Quote marks and line separators that are not look-alikes but read as one.
+_PUNCTUATION_PAIRS = (("`", "'"), ("\u2028", "\n"), ("\u2029", "\n"))
+
+# The invisible characters as (character, replacement) pairs for _replace_each.
 _INVISIBLE_PAIRS = tuple((chr(code), "") for code in _INVISIBLE)
-_CONFUSABLE_PAIRS = tuple((chr(code), new) for code, new in _CONFUSABLES.items())
 
 # A few emoji stand for words the screener needs to see.
 _EMOJI_WORDS = {
@@ -231,20 +211,26 @@ _JOINABLE = {
 
 
 def clean_chars(text: str) -> str:
-    """NFKC, casefold, invisible characters out, look-alikes and accents
-    folded. Returns text; no tokenising."""
+    """NFKC, casefold, invisible characters out, look-alikes (Unicode's
+    confusables) and accents folded. Returns text; no tokenising."""
     text = unicodedata.normalize("NFKC", text)
     text = _replace_each(text, _INVISIBLE_PAIRS)
     for emoji, word in _EMOJI_WORDS.items():
         if emoji in text:
             text = text.replace(emoji, word)
-    text = _replace_each(text.casefold(), _CONFUSABLE_PAIRS)
+    text = _replace_each(text, _PUNCTUATION_PAIRS)
     if not text.isascii():
-        # Strip accents ("suïcide"), keep the base letters.
+        # Strip accents ("suïcide"), keep the base letters, then fold
+        # look-alikes, before and after casefolding (which can make new ones).
         marks, rare_marks = _marks()
         text = marks.sub("", unicodedata.normalize("NFKD", text))
         if rare_marks.search(text):
             text = "".join(filterfalse(unicodedata.combining, text))
+        text = text.translate(_CONFUSABLES).casefold()
+        if not text.isascii():
+            text = text.translate(_CONFUSABLES)
+    else:
+        text = text.casefold()
     if "!" in text or "|" in text:
         text = _INNER_SYMBOL.sub(lambda m: "i" if m.group() == "!" else "l", text)
     return text

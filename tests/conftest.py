@@ -14,6 +14,7 @@ import shutil
 import pytest
 from django.conf import settings
 
+from tests.blackhole import smtp_blackhole  # noqa: F401 (a fixture for every test)
 from tests.factories import MembershipFactory, SupportGroupFactory, UserFactory
 
 # A forked live server can hang after asyncio tests (STACK.md).

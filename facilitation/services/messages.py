@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
@@ -48,6 +49,8 @@ class Sent:
     card: dict[str, Any] | None = None
     notice: str = ""
     checkin: bool = False  # offer the sender the gentle check-in
+    # An alert to email once the reply has left (consumers.after_reply).
+    email_alert_id: int | None = None
 
 
 def clean_text(text: Any, *, limit: int) -> str:
@@ -177,6 +180,7 @@ def send_chat(*, who: Participant, text: Any, client_msg_id: str) -> Sent:
             facilitators_connected=lambda: facilitators_connected(room),
             meeting=meeting,
             client_msg_id=client_msg_id,
+            defer_emails=True,
         )
         seq = None
         if assessment.delivered:
@@ -215,6 +219,7 @@ def send_chat(*, who: Participant, text: Any, client_msg_id: str) -> Sent:
         card=dict(assessment.card) if assessment.card else None,
         notice=assessment.notice,
         checkin=assessment.checkin,
+        email_alert_id=assessment.email_alert_id,
     )
 
 
@@ -262,15 +267,22 @@ def _earlier(who: Participant, client_msg_id: str) -> Sent | None:
 
 
 def facilitators_connected(room: LiveRoom) -> bool:
-    fresh = timezone.now() - dt.timedelta(
-        seconds=settings.HEARTH["PRESENCE_TTL_SECONDS"]
+    """Someone can see an alert now: a facilitator's room socket is fresh and
+    its tab is visible, or was within ALERT_VISIBLE_SECONDS (the hidden-tab
+    rule, docs/safety.md). Otherwise imminent alerts are emailed at once."""
+    now = timezone.now()
+    fresh = now - dt.timedelta(seconds=settings.HEARTH["PRESENCE_TTL_SECONDS"])
+    seen = now - dt.timedelta(seconds=settings.HEARTH["ALERT_VISIBLE_SECONDS"])
+    return (
+        RoomConnection.objects.filter(
+            room=room,
+            last_seen__gte=fresh,
+            user__memberships__group__meetings=room.meeting_id,
+            user__memberships__role__in=FACILITATING_ROLES,
+        )
+        .filter(Q(visible=True) | Q(visible_at__gte=seen))
+        .exists()
     )
-    return RoomConnection.objects.filter(
-        room=room,
-        last_seen__gte=fresh,
-        user__memberships__group__meetings=room.meeting_id,
-        user__memberships__role__in=FACILITATING_ROLES,
-    ).exists()
 
 
 def held_frame(held: Any, name: str) -> dict[str, Any]:

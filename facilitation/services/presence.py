@@ -24,7 +24,7 @@ from facilitation.models import (
 )
 from facilitation.room import OPEN_STATUSES
 from groups.models import Membership
-from safety.models import HeldMessage, SafetyAlert
+from safety.models import HeldMessage
 
 from .rooms import Participant, append_event, apply_locked, locked_room
 
@@ -347,8 +347,7 @@ def snapshot(*, who: Participant) -> dict[str, Any]:
                 room=room, acknowledged_at__isnull=True
             )[:50]
         ]
-        from facilitation.receivers import alert_frame
-
+        from .alerting import open_safety_alerts
         from .messages import held_frame
 
         frame["held"] = [
@@ -357,12 +356,7 @@ def snapshot(*, who: Participant) -> dict[str, Any]:
                 meeting_id=room.meeting_id, status=HeldMessage.Status.PENDING
             ).order_by("-severity", "created_at")[:50]
         ]
-        frame["safety_alerts"] = [
-            alert_frame(alert)
-            for alert in SafetyAlert.objects.filter(
-                meeting_id=room.meeting_id, acknowledged_at__isnull=True
-            ).order_by("-severity", "-created_at")[:50]
-        ]
+        frame["safety_alerts"] = open_safety_alerts(room.meeting_id)
     return frame
 
 

@@ -1,7 +1,9 @@
 """Chat text is deleted RETENTION_DAYS after its session ended.
 
 The event stays as a tombstone (hidden, no text) so every client's history
-still lines up by sequence number. Running it again changes nothing.
+still lines up by sequence number. Private-thread lines go at the same
+time, as rows (nothing lines up by them); the thread itself stays, without
+text. Running it again changes nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from facilitation.models import LiveRoom, RoomEvent
+from facilitation.models import LiveRoom, RoomEvent, ThreadMessage
 
 log = logging.getLogger("hearth.reminders")
 
@@ -28,6 +30,7 @@ class RetentionReport:
     rooms: int
     messages: int
     cutoff: dt.datetime
+    thread_messages: int = 0
 
 
 def apply_retention(now: dt.datetime | None = None) -> RetentionReport:
@@ -58,11 +61,27 @@ def apply_retention(now: dt.datetime | None = None) -> RetentionReport:
             RoomEvent.objects.bulk_update(batch, ["data", "hidden"])
         removed += len(batch)
         touched_rooms.update(e.room_id for e in batch)
-    report = RetentionReport(len(touched_rooms), removed, cutoff)
+    threads = delete_thread_text(rooms)
+    report = RetentionReport(len(touched_rooms), removed, cutoff, threads)
     log.info(
-        "retention rooms=%s messages=%s cutoff=%s",
+        "retention rooms=%s messages=%s thread_messages=%s cutoff=%s",
         report.rooms,
         report.messages,
+        report.thread_messages,
         cutoff.isoformat(),
     )
     return report
+
+
+def delete_thread_text(rooms: list[int]) -> int:
+    """Delete the private-thread lines of these rooms, in batches."""
+    deleted = 0
+    while True:
+        batch = list(
+            ThreadMessage.objects.filter(thread__room_id__in=rooms)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:BATCH]
+        )
+        if not batch:
+            return deleted
+        deleted += ThreadMessage.objects.filter(pk__in=batch).delete()[0]

@@ -15,6 +15,7 @@ from facilitation.models import (
     CheckIn,
     FacilitatorAlert,
     LiveRoom,
+    PrivateThread,
     RoomEvent,
 )
 from groups.models import RSVP, Meeting, Membership
@@ -40,6 +41,8 @@ class Summary:
     hidden_messages: int = 0
     # Safety and moderation events by tier and kind (summary_safety.py).
     safety: list[tuple[str, int]] = field(default_factory=list)
+    # Only how many: never who or what (docs/safety.md, "Private threads").
+    private_threads: int = 0
     shared_reflections: int = 0
     minimum: int = 3
 
@@ -113,4 +116,5 @@ def summarise(meeting: Meeting) -> Summary:
         room=room, kind="chat.message", hidden=True
     ).count()
     summary.safety = safety_lines(room, meeting)
+    summary.private_threads = PrivateThread.objects.filter(room=room).count()
     return summary

@@ -1,9 +1,10 @@
 """Safety records: care directory, word rules, moderation, guidelines, audit."""
 
 from .audit import AuditLog, ImmutableRecordError
-from .care import CareResource, PinnedResource, ResourceKind
+from .care import CareResource, CareTopic, PinnedResource, ResourceKind
 from .guidelines import GuidelinesAcceptance, GuidelinesVersion
 from .moderation import (
+    AlertDelivery,
     AlertTier,
     GroupSafetyPolicy,
     HeldMessage,
@@ -14,9 +15,11 @@ from .moderation import (
 from .rules import FilterAction, WordAllow, WordRule
 
 __all__ = [
+    "AlertDelivery",
     "AlertTier",
     "AuditLog",
     "CareResource",
+    "CareTopic",
     "FilterAction",
     "GroupSafetyPolicy",
     "GuidelinesAcceptance",

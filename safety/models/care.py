@@ -42,6 +42,21 @@ class ResourceKind(models.TextChoices):
     THERAPY = "therapy", "Therapy"
     PSYCHIATRY = "psychiatry", "Psychiatry"
     PROGRAMME = "programme", "Specialised programme"
+    DIRECTORY = "directory", "Helpline directory"
+
+
+class CareTopic(models.TextChoices):
+    """What a professional-care entry helps with: the support page groups
+    professional care by topic (docs/safety.md, "Care directory")."""
+
+    FINDER = "finder", "Find a therapist or psychologist"
+    ANXIETY_DEPRESSION = "anxiety_depression", "Anxiety and depression"
+    OCD = "ocd", "OCD"
+    ADHD = "adhd", "ADHD"
+    TRAUMA = "trauma", "Trauma-focused therapy"
+    DBT = "dbt", "DBT (dialectical behaviour therapy)"
+    CBT = "cbt", "CBT (cognitive behavioural therapy)"
+    MEDICATION = "medication", "Medication and psychiatry"
 
 
 CRISIS_KINDS = (
@@ -49,6 +64,7 @@ CRISIS_KINDS = (
     ResourceKind.TEXT_LINE,
     ResourceKind.CHAT,
     ResourceKind.EMERGENCY,
+    ResourceKind.DIRECTORY,
 )
 
 
@@ -63,9 +79,17 @@ class CareResourceQuerySet(models.QuerySet["CareResource"]):
 class CareResource(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(
-        max_length=80, unique=True, help_text="A stable key (the demo loader uses it)."
+        max_length=80,
+        unique=True,
+        help_text="A stable key (the care directory data file uses it).",
     )
     kind = models.CharField(max_length=20, choices=ResourceKind.choices)
+    topic = models.CharField(
+        max_length=20,
+        choices=CareTopic.choices,
+        blank=True,
+        help_text="For professional care: the group it is listed under.",
+    )
     what_to_expect = models.TextField(
         max_length=600,
         blank=True,
@@ -101,7 +125,19 @@ class CareResource(models.Model):
         default=False,
         help_text="Demo data: an example of a kind of care, not a referral.",
     )
-    last_verified = models.DateField(default=timezone.localdate)
+    last_verified = models.DateField(
+        null=True,
+        blank=True,
+        default=timezone.localdate,
+        help_text="The day someone confirmed these details on the service's own "
+        "website. Leave empty if they are not confirmed yet: the page then says so.",
+    )
+    source_url = models.URLField(
+        "checked at",
+        max_length=300,
+        blank=True,
+        help_text="The page the details were checked against (not shown to members).",
+    )
     active = models.BooleanField(default=True)
     ordering = models.PositiveSmallIntegerField(default=100)
     updated_at = models.DateTimeField(auto_now=True)

@@ -291,3 +291,42 @@ class Mute(models.Model):
         return (
             f"{self.user_id} muted in {self.group_id} until {self.until:%Y-%m-%d %H:%M}"
         )
+
+
+class AlertDelivery(models.Model):
+    """One email of one alert to one address: the outbox row that makes the
+    send safe to repeat (docs/safety.md, Alert delivery). It is written
+    with the alert, so a crash before the send loses nothing; `sent_at` is
+    set once, and a claim keeps two senders off the same row."""
+
+    class Kind(models.TextChoices):
+        ALERT = "alert", "At once (nobody in the room)"
+        ESCALATION = "escalation", "Still unacknowledged"
+
+    alert = models.ForeignKey(
+        SafetyAlert, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    address = models.EmailField()
+    zone = models.CharField(max_length=64, default="UTC")  # the recipient's
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    tried_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # The exception's class name only: SMTP replies can echo addresses.
+    last_error = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["alert", "kind", "address"]
+        verbose_name_plural = "alert deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["alert", "kind", "address"], name="one_delivery_per_address"
+            )
+        ]
+        indexes = [models.Index(fields=["sent_at", "tried_at"])]
+
+    def __str__(self) -> str:
+        state = "sent" if self.sent_at else f"pending ({self.attempts} tries)"
+        return f"{self.kind} email of alert {self.alert_id}: {state}"

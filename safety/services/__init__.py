@@ -23,6 +23,7 @@ from .care import (
     resources_for,
     unpin_resource,
 )
+from .delivery import dispatch_alert_emails, retry_alert_emails
 from .guidelines import accept_guidelines, needs_acceptance, record_guidelines
 from .moderation import (
     HeldDecision,
@@ -54,6 +55,7 @@ __all__ = [
     "can_moderate",
     "crisis_card",
     "decide_held",
+    "dispatch_alert_emails",
     "escalate_unacknowledged",
     "groups_to_tell",
     "hold_message",
@@ -71,6 +73,7 @@ __all__ = [
     "resource_data",
     "resources_for",
     "say_not_safe",
+    "retry_alert_emails",
     "send_alert_emails",
     "unmute_member",
     "unpin_resource",

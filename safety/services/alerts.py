@@ -10,17 +10,24 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
-from accounts.emails import absolute, send_templated
-from groups.models import FACILITATING_ROLES, Meeting, Membership, SupportGroup
+from groups.models import Meeting, SupportGroup
 from safety import hooks
-from safety.models import AlertTier, HeldMessage, SafetyAlert
+from safety.models import AlertDelivery, AlertTier, HeldMessage, SafetyAlert
 from safety.screening import Result
 
 from .access import require_moderator
 from .audit import audit
+from .delivery import (
+    dispatch_alert_emails,
+    emails_due,
+    queue_alert_emails,
+    safety_contacts,
+    send_alert_emails,
+)
+
+__all__ = ["safety_contacts", "send_alert_emails"]  # re-exported
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +38,6 @@ def _escalate_after() -> dt.timedelta:
     return dt.timedelta(
         minutes=int(getattr(settings, "HEARTH_SAFETY_ESCALATE_MINUTES", 5))
     )
-
-
-def safety_contacts() -> list[str]:
-    contacts = getattr(settings, "HEARTH_SAFETY_CONTACTS", []) or []
-    return [str(c).strip() for c in contacts if str(c).strip()]
 
 
 def record_screening(
@@ -70,15 +72,19 @@ def alert_facilitators(
     meeting: Meeting | None = None,
     source: str = "chat",
     held: HeldMessage | None = None,
+    defer_emails: bool = False,
 ) -> SafetyAlert:
     """Raise a private alert for the group's facilitators.
 
     Repeats (same person, tier, session and source, unacknowledged, within
     five minutes) bump the existing alert's count; an imminent alert is always
     new. When the tier is imminent and `facilitators_connected` is False
-    (the room computes it), the group's facilitators and
-    settings.HEARTH_SAFETY_CONTACTS are emailed right after commit, without
-    Celery. `hooks.alert_raised` fires either way.
+    (the room computes it), an email to each of the group's facilitators
+    and settings.HEARTH_SAFETY_CONTACTS is written to the outbox with the
+    alert and dispatched after commit (`dispatch_alert_emails`: Celery, or
+    a thread when the broker is down). With `defer_emails` the caller
+    dispatches instead, once its own reply has left (the room does).
+    `hooks.alert_raised` fires either way.
     """
     if tier not in AlertTier.values:
         raise ValidationError("Unknown alert tier.")
@@ -120,9 +126,11 @@ def alert_facilitators(
         group=group,
         reason=f"{tier}: {','.join(reason_list)}",
     )
-    if tier == AlertTier.IMMINENT and not facilitators_connected:
-        alert_id = alert.pk
-        transaction.on_commit(lambda: send_alert_emails(alert_id=alert_id))
+    if emails_due(tier, facilitators_connected=facilitators_connected):
+        queue_alert_emails(alert, kind=AlertDelivery.Kind.ALERT)
+        if not defer_emails:
+            alert_id = alert.pk
+            transaction.on_commit(lambda: dispatch_alert_emails(alert_id=alert_id))
     hooks.alert_raised.send(sender=SafetyAlert, alert=alert, created=created)
     return alert
 
@@ -146,67 +154,6 @@ def bump_alert(
     )
     hooks.alert_raised.send(sender=SafetyAlert, alert=alert, created=False)
     return alert
-
-
-def _recipients(alert: SafetyAlert) -> list[tuple[str, str]]:
-    """(address, time zone) of the facilitators and the safety contacts."""
-    found: dict[str, str] = {}
-    for membership in Membership.objects.filter(
-        group_id=alert.group_id, role__in=FACILITATING_ROLES, user__is_active=True
-    ).select_related("user"):
-        if membership.user.email:
-            found[membership.user.email.lower()] = membership.user.timezone
-    for contact in safety_contacts():
-        found.setdefault(contact.lower(), "UTC")
-    return sorted(found.items())
-
-
-def send_alert_emails(*, alert_id: int, escalation: bool = False) -> int:
-    """Email an alert to each recipient separately (no shared To: line).
-    Contains no message text: who to check on, the tier, and a link to the
-    queue. Safe to call again: a duplicate email beats a lost one."""
-    alert = (
-        SafetyAlert.objects.select_related("group", "subject")
-        .filter(pk=alert_id)
-        .first()
-    )
-    if alert is None or (escalation and alert.acknowledged_at is not None):
-        return 0
-    sent = 0
-    queue_url = absolute(reverse("safety:queue"))
-    for address, zone in _recipients(alert):
-        try:
-            sent += send_templated(
-                to=[address],
-                subject=(
-                    f"Still open: urgent safety alert in {alert.group.name}"
-                    if escalation
-                    else f"Urgent: a member of {alert.group.name} may need support"
-                ),
-                template="safety/email/alert",
-                context={
-                    "alert": alert,
-                    "group": alert.group,
-                    "tier_label": alert.get_tier_display(),
-                    "queue_url": queue_url,
-                    "support_url": absolute(reverse("safety:support")),
-                    "escalation": escalation,
-                },
-                recipient_timezone=zone,
-            )
-        except Exception:
-            log.exception("safety alert email failed alert=%s", alert.pk)
-    if sent:
-        field = "escalated_at" if escalation else "emailed_at"
-        SafetyAlert.objects.filter(pk=alert.pk).update(**{field: timezone.now()})
-        audit(
-            None,
-            "alert.escalate" if escalation else "alert.email",
-            target=alert,
-            group=alert.group_id,
-            reason=f"{sent} recipients",
-        )
-    return sent
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from safety.screening import Result, Tier, screen
 from .alerts import alert_facilitators, record_screening
 from .audit import audit
 from .care import CrisisCard, country_code, crisis_card
+from .delivery import emails_due
 from .moderation import hold_message, record_blocked_message
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,9 @@ class Assessment:
     # The screener was unsure (tier none): offer the sender alone the gentle
     # check-in. No alert until they ask (docs/safety.md, "Asking for help").
     checkin: bool = False
+    # With `defer_emails`: the alert whose emails the caller dispatches once
+    # its reply has left (safety.services.dispatch_alert_emails).
+    email_alert_id: int | None = None
 
     @property
     def delivered(self) -> bool:
@@ -83,7 +87,8 @@ def assess_message(
     country: str | None = None,
     language: str = "en",
     client_msg_id: str = "",
-    source: Literal["chat", "reflection"] = "chat",
+    source: Literal["chat", "reflection", "thread"] = "chat",
+    defer_emails: bool = False,
 ) -> Assessment:
     """Screen and filter one message before it is stored or broadcast, and
     record what safety needs (held message, alert, strikes, audit).
@@ -100,9 +105,14 @@ def assess_message(
     facilitator sees them; hold holds; flag delivers and alerts. A
     reflection (`source="reflection"`) is never held or filtered: its
     author gets the card, and only method and imminent tiers alert.
+    A line of a private thread in the room (`source="thread"`) follows
+    chat's rules, except that a held one is stored nowhere: the room does
+    not pass it on and nobody reviews its text (docs/safety.md).
     `country` defaults to the author's, then the group's region.
     `facilitators_connected` may be a callable: it is asked only when an
     alert is raised, so an ordinary message does not pay for the look-up.
+    With `defer_emails`, at-once alert emails are queued but not dispatched:
+    the caller dispatches `.email_alert_id` after replying (docs/safety.md).
     """
     result = _screen(text, group=group, author=author)
     tier = result.tier
@@ -130,7 +140,7 @@ def assess_message(
             action = "hold"
 
     held = None
-    if action == "hold":
+    if action == "hold" and source != "thread":
         held = hold_message(
             group=group,
             author=author,
@@ -149,12 +159,18 @@ def assess_message(
         )
 
     alert = None
+    email_alert_id = None
     alert_tier: str = tier if tier != "none" else ""
     if reflection and tier not in ALWAYS_HELD:
         alert_tier = ""
     if not alert_tier and verdict.action == "flag":
         alert_tier = "flag"
     if alert_tier:
+        connected = (
+            facilitators_connected()
+            if callable(facilitators_connected)
+            else facilitators_connected
+        )
         alert = alert_facilitators(
             group=group,
             subject=author,
@@ -162,15 +178,14 @@ def assess_message(
             reasons=result.reasons
             if alert_tier != "flag"
             else [f"word_rule.{i}" for i in verdict.rule_ids],
-            facilitators_connected=(
-                facilitators_connected()
-                if callable(facilitators_connected)
-                else facilitators_connected
-            ),
+            facilitators_connected=connected,
             meeting=meeting,
             source=source,
             held=held,
+            defer_emails=defer_emails,
         )
+        if defer_emails and emails_due(alert_tier, facilitators_connected=connected):
+            email_alert_id = alert.pk
 
     card = None
     if tier != "none":
@@ -203,6 +218,7 @@ def assess_message(
         alert=alert,
         muted=muted,
         checkin=checkin,
+        email_alert_id=email_alert_id,
     )
 
 

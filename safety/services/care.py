@@ -11,15 +11,20 @@ from django_countries import countries
 
 from groups import access as group_access
 from groups.models import SupportGroup
-from safety.models import CareResource, PinnedResource
+from safety.models import CareResource, CareTopic, PinnedResource
 
 from .audit import audit
 
 # Widely published emergency numbers. Anywhere else the card says "your
-# local emergency number" without a number.
+# local emergency number" without a number (docs/safety.md, "Care directory").
 EMERGENCY_NUMBERS = {
     "US": "911",
     "CA": "911",
+    "MX": "911",
+    "BR": "192",
+    "HK": "999",
+    "SG": "995",
+    "IN": "112",
     "GB": "999",
     "IE": "112",
     "AU": "000",
@@ -98,6 +103,8 @@ class ResourceData(TypedDict):
     hours: str
     languages: str
     last_verified: str
+    verified: bool
+    topic: str
     is_example: bool
 
 
@@ -138,7 +145,11 @@ def resource_data(resource: CareResource) -> ResourceData:
         "url": resource.safe_url,
         "hours": resource.hours,
         "languages": resource.languages,
-        "last_verified": resource.last_verified.isoformat(),
+        "last_verified": (
+            resource.last_verified.isoformat() if resource.last_verified else ""
+        ),
+        "verified": resource.last_verified is not None,
+        "topic": resource.topic,
         "is_example": resource.is_example,
     }
 
@@ -240,6 +251,64 @@ def crisis_card(
         "resources": [resource_data(r) for r in crisis],
         "pinned": pinned,
         "more_url": f"{more}?country={code}" if code else more,
+    }
+
+
+class CareGroup(TypedDict):
+    topic: str
+    label: str
+    resources: list[ResourceData]
+
+
+class SupportPage(TypedDict):
+    country: str | None
+    country_name: str
+    card: CrisisCard
+    crisis: list[ResourceData]
+    pins: list[ResourceData]
+    care: list[CareGroup]
+
+
+def support_page(country: str | None, *, user: Any = None) -> SupportPage:
+    """Everything the "Get support" page shows for `country` (None: the
+    international fallback), each resource once: the crisis card, the other
+    crisis resources, the viewer's group pins, then professional care grouped
+    by topic (docs/safety.md, "Care directory")."""
+    code = country_code(country)
+    card = crisis_card(code, "concern")
+    shown = {r["id"] for r in card["resources"]}
+    resources = resources_for(code)
+    crisis = [resource_data(r) for r in resources if r.is_crisis and r.pk not in shown]
+    shown |= {r["id"] for r in crisis}
+    pins: list[ResourceData] = []
+    if user is not None and user.is_authenticated:
+        for pin in (
+            PinnedResource.objects.filter(
+                group__memberships__user=user, resource__active=True
+            )
+            .select_related("resource")
+            .order_by("group__name", "pinned_at")[:30]
+        ):
+            if pin.resource.pk not in shown:
+                shown.add(pin.resource.pk)
+                pins.append(resource_data(pin.resource))
+    labels = [(t.value, str(t.label)) for t in CareTopic] + [("", "Other support")]
+    care: list[CareGroup] = []
+    for topic, label in labels:
+        group = [
+            resource_data(r)
+            for r in resources
+            if not r.is_crisis and r.topic == topic and r.pk not in shown
+        ]
+        if group:
+            care.append({"topic": topic, "label": label, "resources": group})
+    return {
+        "country": code,
+        "country_name": str(countries.name(code)) if code else "",
+        "card": card,
+        "crisis": crisis,
+        "pins": pins,
+        "care": care,
     }
 
 

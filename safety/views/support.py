@@ -8,56 +8,21 @@ from django.shortcuts import render
 
 from accounts.http import AuthedRequest, HearthRequest
 from safety.forms import CountryForm
-from safety.models import PinnedResource, Report
-from safety.services.care import (
-    ResourceData,
-    country_code,
-    crisis_card,
-    resource_data,
-    resources_for,
-)
+from safety.models import Report
+from safety.services.care import support_page
 
 
 def support(request: HearthRequest) -> HttpResponse:
-    """Crisis lines and care for the viewer's country (profile or
-    ?country=), with the international fallback. Open to everyone."""
-    asked = request.GET.get("country")
+    """Crisis lines and care for the viewer's country: the one chosen on the
+    page (?country=), else the profile's, else the international fallback.
+    Open to everyone."""
     user = request.user
-    if asked is not None:
-        code = country_code(asked)
-    else:
-        code = (
-            country_code(getattr(user, "country", ""))
-            if user.is_authenticated
-            else None
-        )
-    form = CountryForm(initial={"country": code or ""})
-    resources = resources_for(code)
-    pins: list[ResourceData] = []
-    if user.is_authenticated:
-        seen: set[int] = set()
-        for pin in (
-            PinnedResource.objects.filter(
-                group__memberships__user=user, resource__active=True
-            )
-            .select_related("resource")
-            .order_by("group__name", "pinned_at")[:30]
-        ):
-            if pin.resource.pk not in seen:
-                seen.add(pin.resource.pk)
-                pins.append(resource_data(pin.resource))
-    return render(
-        request,
-        "safety/support.html",
-        {
-            "card": crisis_card(code, "concern"),
-            "country": code,
-            "form": form,
-            "crisis": [resource_data(r) for r in resources if r.is_crisis],
-            "care": [resource_data(r) for r in resources if not r.is_crisis],
-            "pins": pins,
-        },
-    )
+    asked = request.GET.get("country")
+    if asked is None and user.is_authenticated:
+        asked = getattr(user, "country", "") or None
+    page = support_page(asked, user=user)
+    form = CountryForm(initial={"country": page["country"] or ""})
+    return render(request, "safety/support.html", {**page, "form": form})
 
 
 @login_required

@@ -7,8 +7,13 @@
 // Links that come in frames (the crisis card's) are used only after
 // checking their scheme (tel:, sms:, https:, or a path on this site).
 
+import { alertArrived, reportVisibility, startAttention } from "./attention.js";
+import { createThreads } from "./thread.js";
+
 const boot = JSON.parse(document.getElementById("room-bootstrap").textContent);
 const byId = (id) => document.getElementById(id);
+// Private threads (thread.js) see every frame first.
+const threads = createThreads({ boot, send, newId, nameOf, announce });
 
 const PING_EVERY_MS = 25_000;
 const PONG_WITHIN_MS = 10_000;
@@ -340,6 +345,7 @@ function stop(stage, statusText) {
     ws.close();
   }
   showConnection("stopped", statusText);
+  threads.clear(); // signed out or no access: no private words left on screen
   room.stopStage = stage;
   render();
 }
@@ -401,6 +407,7 @@ function connected() {
   conn.everConnected = true;
   conn.attempt = 0;
   showConnection("connected");
+  if (boot.facilitates) reportVisibility(conn.ws);
   if (pendingChat) {
     // Same client id: if the first try was stored, the server acks it
     // again instead of storing it twice.
@@ -417,6 +424,7 @@ function onFrame(text) {
   } catch {
     return;
   }
+  if (threads.onFrame(frame)) return;
   switch (frame.type) {
     case "snapshot":
       applySnapshot(frame);
@@ -485,6 +493,16 @@ function onFrame(text) {
     case "safety_alert":
       onSafetyAlert(frame);
       break;
+    case "safety_alerts": // the open ones, again, after a resume
+      onOpenSafetyAlerts(frame.alerts);
+      break;
+    case "safety_alert_cleared": // acknowledged, here or by someone else
+      if (!isMe(frame.by) && room.safetyAlerts.some((a) => a.id === frame.id)) {
+        announce(`${nameOf(frame.by)} acknowledged a safety alert and is following up.`);
+      }
+      room.safetyAlerts = room.safetyAlerts.filter((a) => a.id !== frame.id);
+      render();
+      break;
     case "held":
       onHeld(frame);
       break;
@@ -524,7 +542,9 @@ function applySnapshot(s) {
       room.lobby = s.lobby || [];
       room.autoAdmit = Boolean(s.auto_admit);
       room.alerts = (s.alerts || []).map((a) => ({ ...a, name: a.name || nameOf(a.user_id) }));
+      const seen = new Set(room.safetyAlerts.map((a) => a.id));
       room.safetyAlerts = Array.isArray(s.safety_alerts) ? s.safety_alerts : [];
+      if (room.safetyAlerts.some((a) => !seen.has(a.id))) alertArrived();
       room.held = Array.isArray(s.held) ? s.held : [];
     }
     const history = s.history || [];
@@ -794,7 +814,16 @@ function onSafetyAlert(frame) {
   if (!known) {
     const words = safetyWords(frame);
     announce(`Safety alert. ${words.says}`);
+    alertArrived();
   }
+  render();
+}
+
+function onOpenSafetyAlerts(alerts) {
+  if (!Array.isArray(alerts)) return;
+  const known = new Set(room.safetyAlerts.map((a) => a.id));
+  room.safetyAlerts = alerts;
+  if (alerts.some((a) => !known.has(a.id))) alertArrived();
   render();
 }
 
@@ -1468,6 +1497,7 @@ function personControls(uid) {
     el(
       "div",
       { className: "person-mod-row" },
+      threads.reachOutButton(uid),
       button(["Unmute", el("span", { className: "sr-only", text: ` ${who}` })], { unmute: String(uid) }),
       button(["Remove from session…", el("span", { className: "sr-only", text: ` ${who}` })], { remove: String(uid), scope: "session" }),
       boot.role === "facilitator"
@@ -1521,6 +1551,7 @@ function renderFacilitator() {
         { className: `fac-alert alert-${alert.kind}` },
         el("span", { text: alertWords(alert) }),
         el("time", { className: "muted", datetime: alert.at, text: ` ${clock(alert.at)}` }),
+        threads.reachOutButton(alert.user_id),
         button,
       );
     }),
@@ -1658,10 +1689,15 @@ function renderSafety() {
         ),
         el("p", { className: "fac-safety-todo", text: words.todo }),
         el(
-          "button",
-          { type: "button", className: "small", dataset: { focusKey: `safety-${alert.id}`, safetyAck: String(alert.id) } },
-          "Acknowledge",
-          el("span", { className: "sr-only", text: `: ${words.says}` }),
+          "div",
+          { className: "actions" },
+          threads.reachOutButton(alert.user_id),
+          el(
+            "button",
+            { type: "button", className: "small", dataset: { focusKey: `safety-${alert.id}`, safetyAck: String(alert.id) } },
+            "Acknowledge",
+            el("span", { className: "sr-only", text: `: ${words.says}` }),
+          ),
         ),
       );
     }),
@@ -2125,5 +2161,6 @@ function wire() {
 }
 
 wire();
+if (boot.facilitates) startAttention((visible) => send({ type: "visibility", visible }), () => conn.ws);
 render();
 connect();

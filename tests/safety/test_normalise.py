@@ -16,9 +16,12 @@ def _plain_clean_chars(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).translate(normalise._INVISIBLE)
     for emoji, word in normalise._EMOJI_WORDS.items():
         text = text.replace(emoji, word)
-    text = text.casefold().translate(normalise._CONFUSABLES)
+    for old, new in normalise._PUNCTUATION_PAIRS:
+        text = text.replace(old, new)
     decomposed = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    text = text.translate(normalise._CONFUSABLES).casefold()
+    text = text.translate(normalise._CONFUSABLES)
     return normalise._INNER_SYMBOL.sub(lambda m: "i" if m.group() == "!" else "l", text)
 
 
@@ -70,7 +73,7 @@ def test_clean_chars_matches_the_per_character_version() -> None:
 
 def test_no_replacement_holds_a_character_that_its_table_maps() -> None:
     # _replace_each stands in for str.translate only under this condition.
-    for pairs in (normalise._INVISIBLE_PAIRS, normalise._CONFUSABLE_PAIRS):
+    for pairs in (normalise._INVISIBLE_PAIRS, normalise._PUNCTUATION_PAIRS):
         mapped = {old for old, _ in pairs}
         assert not any(ch in mapped for _, new in pairs for ch in new)
 
@@ -108,3 +111,35 @@ def test_underscores_separate_words() -> None:
 
 def test_repeated_boundaries_count_once() -> None:
     assert normalise.tokens("a.. , ,b !? ' . c") == ["a", ".", ",", "b", ".", "c"]
+
+
+def test_the_look_alike_table_is_built_from_unicodes_confusables() -> None:
+    """safety/data/confusables.tsv is exactly what the build script makes
+    from Unicode's confusables.txt (shipped by the `confusables` package)."""
+    from scripts import build_confusables
+
+    version, pairs = build_confusables.build(build_confusables.source_text())
+    assert version  # the file names its Unicode version
+    assert normalise._CONFUSABLES_FILE.read_text(encoding="utf-8") == (
+        build_confusables.render(version, pairs)
+    )
+    # Capitals listed by Unicode, and their small letters.
+    assert (
+        normalise.clean_chars("\u041a\u0456ll \u043c\u0443s\u0435lf") == "kill myself"
+    )
+
+
+@pytest.mark.parametrize(
+    "disguised",
+    [
+        "\u0456 w\u0430nt t\u043e k\u0456ll m\u0443s\u0435lf",  # Cyrillic
+        "i w\u03b1nt t\u03bf kill mys\u03b5lf",  # Greek
+        "\uff49 \uff57\uff41\uff4e\uff54 \uff54\uff4f kill myself",  # fullwidth
+        "\U0001d422 \U0001d430\U0001d41a\U0001d427\U0001d42d to kill myself",  # maths bold
+    ],
+)
+def test_look_alikes_screen_like_plain_text(disguised: str) -> None:
+    """M-05: obfuscated crisis language gets the tier of the plain text."""
+    from safety.screening import screen
+
+    assert screen(disguised).tier == screen("i want to kill myself").tier != "none"
