@@ -915,7 +915,13 @@ function resourceNode(r) {
     ),
     str(r.what_to_expect) ? el("p", { text: r.what_to_expect }) : null,
     actions.childElementCount ? actions : null,
-    el("p", { className: "muted", text: `${languages}Last checked ${str(r.last_verified) || "recently"}.` }),
+    el("p", {
+      className: "muted",
+      // Unconfirmed entries say so, as on the support page (docs/safety.md).
+      text: r.verified
+        ? `${languages}Last checked ${str(r.last_verified)}.`
+        : `${languages}Not yet checked by Hearth with the service itself: please confirm on its website.`,
+    }),
   );
 }
 
