@@ -220,6 +220,21 @@ def judge(data: dict[str, Any]) -> list[dict[str, Any]]:
         "\u2013" if p99 is None else f"{p99} µs",
         scr.get("skipped", ""),
     )
+    quality = scr.get("results", {}).get("hearth", {}).get("quality", {})
+    shipped = quality.get("figures", {}).get(f"{quality.get('shipped')} (shipped)", {})
+    for label, key, goal, higher in (
+        ("imminent + method recall ≥ 0.90", "recall_held", 0.90, True),
+        ("concern recall ≥ 0.85", "recall_concern", 0.85, True),
+        ("third-party recall ≥ 0.80", "recall_third_party", 0.80, True),
+        ("false alarms ≤ 3% of hard negatives", "false_alarm_rate", 0.03, False),
+    ):
+        value = shipped.get(key)
+        add(
+            f"Screening on the test part: {label}",
+            None if value is None else (value >= goal if higher else value <= goal),
+            "\u2013" if value is None else f"{value:.3f}",
+            scr.get("skipped", ""),
+        )
     return out
 
 
@@ -738,7 +753,18 @@ def _section_tables(key: str, section: dict[str, Any]) -> list[str]:
         r = results.get("hearth")
         if not r:
             return []
-        return ["```", json.dumps(r, indent=1)[:3000], "```", ""]
+        r = dict(r)
+        quality = r.pop("quality", None)
+        out = ["```", json.dumps(r, indent=1)[:3000], "```", ""]
+        if quality:
+            out += [
+                f"Quality on the corpus's test part ({quality['test_lines']} lines, "
+                "written separately, never tuned on):",
+                "",
+                quality["table"],
+                "",
+            ]
+        return out
     return []
 
 

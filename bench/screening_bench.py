@@ -60,9 +60,16 @@ def adversarial(rng: random.Random) -> list[str]:
     ]
 
 
+def chat_lines() -> list[str]:
+    """The screening corpus's test part: realistic chat lines of every tier."""
+    from safety import quality
+
+    return [line.text for line in quality.load(quality.TEST)]
+
+
 def corpus(seed: int = 11) -> list[str]:
     rng = random.Random(seed)
-    texts = EVERYDAY * 20 + CONCERNING * 10 + adversarial(rng) * 5
+    texts = EVERYDAY * 20 + CONCERNING * 10 + adversarial(rng) * 5 + chat_lines()
     rng.shuffle(texts)
     return texts
 
@@ -119,9 +126,57 @@ def main(argv: list[str]) -> None:
             "everyday": len(EVERYDAY) * 20,
             "concerning": len(CONCERNING) * 10,
             "adversarial_2000_chars": len(adversarial(random.Random(0))) * 5,
+            "chat_lines": len(chat_lines()),
         },
     }
+    result["quality"] = quality()
     sys.stdout.write(json.dumps(result) + "\n")
+
+
+def quality() -> dict[str, Any]:
+    """Precision and recall per tier, and false alarms, on the corpus's test
+    part (written separately, never used to build the screener): the rules
+    alone, the model alone, and both as shipped (docs/safety.md)."""
+    from safety import quality as q
+    from safety import screening
+    from safety.model import chat_sized, features, load
+
+    model = load()
+    lines = q.load(q.TEST)
+
+    def rules_only(text: str) -> Any:
+        return screening.rules(screening.normalised(text))
+
+    def layered(use_rules: bool) -> Callable[[str], Any]:
+        def screen(text: str) -> Any:
+            items = screening.normalised(text)
+            by_rules, hints = screening.scan(items)
+            probabilities = model.probabilities(features(items, hints))
+            return screening.decide(
+                by_rules if use_rules else screening.NONE,
+                probabilities,
+                model,
+                whole=chat_sized(items),
+            )
+
+        return screen
+
+    shipped = "model alone" if model.layers == "model" else "both"
+    reports = {
+        "rules alone": q.evaluate(lines, rules_only),
+        "model alone": q.evaluate(lines, layered(False)),
+        "both": q.evaluate(lines, layered(True)),
+    }
+    # The shipped screener, through its public interface: the same figures
+    # as its column above.
+    reports[shipped] = q.evaluate(lines, screening.screen)
+    reports = {f"{k} (shipped)" if k == shipped else k: v for k, v in reports.items()}
+    return {
+        "test_lines": len(lines),
+        "shipped": shipped,
+        "figures": {name: r.figures() for name, r in reports.items()},
+        "table": q.table(reports),
+    }
 
 
 if __name__ == "__main__":

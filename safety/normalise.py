@@ -57,6 +57,9 @@ def _load_confusables() -> dict[int, str]:
 
 
 _CONFUSABLES = _load_confusables()
+# One C-speed pass says whether a text has any look-alike at all (emoji and
+# most scripts have none), so the slower translate runs only when needed.
+_CONFUSABLE_CHARS = frozenset(chr(code) for code in _CONFUSABLES)
 
 # Quote marks and line separators that are not look-alikes but read as one.
 _PUNCTUATION_PAIRS = (("`", "'"), ("\u2028", "\n"), ("\u2029", "\n"))
@@ -88,6 +91,7 @@ _INNER_SYMBOL = re.compile(r"(?<=[a-z])[!|](?=[a-z])")
 _TIME_LIKE = re.compile(r"\d+(?:am|pm|st|nd|rd|th|s|h|m|min|mins|hrs?|k|x)")
 _HAS_LETTER = re.compile(r"[a-z]")
 _HAS_LEET = re.compile(r"[0-9@$]")
+_LEET_PAIRS = tuple((chr(code), new) for code, new in LEET.items())
 
 SENTENCE = "."
 PAUSE = ","
@@ -183,6 +187,10 @@ _EXPANSIONS: dict[str, tuple[str, ...]] = {
     "kms": ("kill", "myself"),
     "kys": ("kill", "yourself"),
     "unalive": ("unalive",),
+    # "catch the bus" and "sewer slide": filter-dodging words for suicide.
+    "ctb": ("kill", "myself"),
+    "sewerslide": ("suicide",),
+    "sewersliding": ("suicide",),
     "noone": ("no", "one"),
     "everyones": ("everyone",),
     "every1": ("everyone",),
@@ -207,6 +215,7 @@ _JOINABLE = {
     "tonight",
     "goodbye",
     "everyone",
+    "sewerslide",
 }
 
 
@@ -226,14 +235,47 @@ def clean_chars(text: str) -> str:
         text = marks.sub("", unicodedata.normalize("NFKD", text))
         if rare_marks.search(text):
             text = "".join(filterfalse(unicodedata.combining, text))
-        text = text.translate(_CONFUSABLES).casefold()
-        if not text.isascii():
-            text = text.translate(_CONFUSABLES)
+        fold = _worth_folding(text)
+        if fold and not _CONFUSABLE_CHARS.isdisjoint(text):
+            text = _fold(text)
+        text = text.casefold()
+        if fold and not text.isascii() and not _CONFUSABLE_CHARS.isdisjoint(text):
+            text = _fold(text)
     else:
         text = text.casefold()
     if "!" in text or "|" in text:
         text = _INNER_SYMBOL.sub(lambda m: "i" if m.group() == "!" else "l", text)
     return text
+
+
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+_FOLD_ANY_UP_TO = 300
+
+
+def _worth_folding(text: str) -> bool:
+    """Look-alikes disguise English words. A long text that is mostly in
+    another script is not disguised English (and folding it letter by
+    letter would cost a microsecond a character): fold a text that is short,
+    or at least a quarter ASCII."""
+    return len(text) <= _FOLD_ANY_UP_TO or len(
+        text.encode("ascii", "ignore")
+    ) * 4 >= len(text)
+
+
+def _fold(text: str) -> str:
+    """`text.translate(_CONFUSABLES)`, translating each distinct run of
+    non-ASCII characters once: translate costs about a microsecond per
+    non-ASCII character, and long texts built to be slow repeat themselves."""
+    done: dict[str, str] = {}
+
+    def one(match: re.Match[str]) -> str:
+        run = match.group()
+        folded = done.get(run)
+        if folded is None:
+            folded = done[run] = run.translate(_CONFUSABLES)
+        return folded
+
+    return _NON_ASCII_RUN.sub(one, text)
 
 
 def _replace_each(text: str, pairs: tuple[tuple[str, str], ...]) -> str:
@@ -273,7 +315,11 @@ def _deleet(token: str) -> str:
         return token
     if _TIME_LIKE.fullmatch(token):
         return token
-    return token.translate(LEET)
+    if token.isascii():
+        return token.translate(LEET)
+    # translate looks each character up in a dict, slow on long non-Latin
+    # tokens; one C-speed replace per leet symbol is not.
+    return _replace_each(token, _LEET_PAIRS)
 
 
 # Runs of one character longer than the limit. One back-reference, nothing
@@ -425,7 +471,8 @@ def _join_pairs(items: list[str]) -> list[str]:
     while i < n:
         item = items[i]
         if item in _JOIN_HEADS and i + 1 < n and item + items[i + 1] in _JOINABLE:
-            out.append(item + items[i + 1])
+            joined = item + items[i + 1]
+            out.extend(_EXPANSIONS.get(joined, (joined,)))
             i += 2
             continue
         out.append(item)

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal, NamedTuple
 
+from . import model as _model
 from . import normalise
 from . import screening_rules as R
 
@@ -66,6 +67,9 @@ class Result:
 
 
 NONE = Result("none")
+# The rules found risk words but set them aside: negated ("I'm not
+# suicidal"), an idiom ("die of embarrassment") or the past ("years ago").
+SET_ASIDE = Result("none", ("context.set_aside",))
 
 
 # --- Building the phrase trie (once per process) ---------------------------
@@ -375,18 +379,47 @@ def _near(a: list[_Match], b: list[_Match]) -> bool:
     return False
 
 
-def screen(text: str) -> Result:
-    """Screen one message or reflection. Pure, deterministic, linear-time."""
-    if not text or not text.strip():
-        return NONE
-    items = normalise.tokens(
+def normalised(text: str) -> list[str]:
+    """The screener's tokens for `text` (rules and model both read these)."""
+    return normalise.tokens(
         text[:MAX_CHARS], vocabulary=vocabulary(), typo=R.TYPOS, fuzzy=_fuzzy
     )
+
+
+def screen(text: str) -> Result:
+    """Screen one message or reflection. Pure, deterministic, linear-time.
+
+    The phrase rules and the learned model each give a view, and `decide`
+    combines them (docs/safety.md, "How the two layers combine")."""
+    if not text or not text.strip():
+        return NONE
+    items = normalised(text)
+    by_rules, hints = scan(items)
+    model = _model.load()
+    if model.layers != "both":
+        by_rules = NONE
+    probabilities = model.probabilities(_model.features(items, hints))
+    return decide(by_rules, probabilities, model, whole=_model.chat_sized(items))
+
+
+def rules(items: list[str]) -> Result:
+    """The phrase rules alone, on normalised tokens."""
+    return scan(items)[0]
+
+
+def scan(items: list[str]) -> tuple[Result, set[str]]:
+    """The rules' verdict, and what they saw as hints for the model: the id
+    of every phrase found, marked live ("r"), in the past ("p") or set aside
+    as negated or an idiom ("s")."""
     live: list[_Match] = []
     past: list[_Match] = []
+    hints: set[str] = set()
     recurring = False
     for index, segment in enumerate(_segments(items)):
-        matches = [m for m in _find(segment, index) if _kept(m, segment)]
+        found = _find(segment, index)
+        matches = [m for m in found if _kept(m, segment)]
+        if len(matches) < len(found):
+            hints.update("s " + m.rule.id for m in found if m not in matches)
         if not matches:
             continue
         markers = [m for m in matches if not _MARKERS.isdisjoint(m.rule.features)]
@@ -396,12 +429,73 @@ def screen(text: str) -> Result:
             if R.RECUR in features:
                 recurring = True
             if not _TIME_FEATURES.isdisjoint(features):
+                hints.add("r " + match.rule.id)
                 continue
             if timeline is not None and timeline.in_past(match):
                 past.append(match)
+                hints.add("p " + match.rule.id)
             else:
                 live.append(match)
-    return _decide(live, past, recurring)
+                hints.add("r " + match.rule.id)
+    result = _decide(live, past, recurring)
+    if result.tier == "none" and hints and any(hint[0] != "r" for hint in hints):
+        result = SET_ASIDE
+    hints.add("t " + result.tier)
+    return result, hints
+
+
+_URGENCY = {tier: rank for rank, tier in enumerate(TIERS)}
+
+
+def decide(
+    by_rules: Result,
+    probabilities: dict[str, float],
+    model: _model.Model,
+    *,
+    whole: bool = True,
+) -> Result:
+    """Combine the rules' tier with the model's probabilities.
+
+    - The model flags a message when its probability of any risk tier
+      reaches `flag`; then method or imminent if those two together reach
+      `held`, else the likelier of third party and concern.
+    - The more urgent of the two views wins, so the model adds recall, except:
+    - a concern that only the rules found, and that the model is sure is
+      ordinary talk (`none` at least `veto`), becomes a gentle check-in: the
+      sender is still asked, privately, and can ask for support. Never a
+      more urgent tier, and only on a chat-sized message (`whole`:
+      `model.chat_sized`), where one risky sentence is not diluted.
+    - Where the rules set risk words aside (negated, an idiom, the past),
+      the model needs the higher `flag_set_aside` to flag.
+    - A message that neither flags but whose risk probability reaches `soft`
+      gets the gentle check-in (`uncertain`): only its sender is asked.
+    """
+    th = model.thresholds
+    p_none = probabilities.get("none", 1.0)
+    risk = 1.0 - p_none
+    held = probabilities.get("method", 0.0) + probabilities.get("imminent", 0.0)
+    learned: Tier = "none"
+    flag = th["flag_set_aside"] if by_rules is SET_ASIDE else th["flag"]
+    if risk >= flag:
+        if held >= th["held"]:
+            learned = (
+                "imminent"
+                if probabilities.get("imminent", 0.0)
+                >= probabilities.get("method", 0.0)
+                else "method"
+            )
+        elif probabilities.get("third_party", 0.0) > probabilities.get("concern", 0.0):
+            learned = "third_party"
+        else:
+            learned = "concern"
+    tier = by_rules.tier
+    if tier == "concern" and learned == "none" and p_none >= th["veto"] and whole:
+        return Result("none", ("model.veto", *by_rules.reasons), uncertain=True)
+    if _URGENCY[learned] > _URGENCY[tier]:
+        return Result(learned, (f"model.{learned}", *by_rules.reasons))
+    if tier != "none":
+        return by_rules
+    return Result("none", uncertain=True) if risk >= th["soft"] else NONE
 
 
 def _decide(live: list[_Match], past: list[_Match], recurring: bool) -> Result:
@@ -483,3 +577,4 @@ def warm_up() -> None:
     _starters()
     vocabulary()
     normalise.warm_up()
+    _model.load()

@@ -95,24 +95,26 @@ def test_third_party_gets_the_help_someone_else_card(group, member) -> None:  # 
 
 
 def test_word_filter_block_hold_flag_and_ladder(group, member) -> None:  # type: ignore[no-untyped-def]
-    WordRule.objects.create(word="blast", action="block")
+    # Made-up filter words the screener reads as ordinary talk ("blast"
+    # shares its letters with "last": the model reads it as risky).
+    WordRule.objects.create(word="crikey", action="block")
     WordRule.objects.create(word="heck", action="hold")
     WordRule.objects.create(word="darn", action="flag")
     assert _assess(group, member, "darn").action == "deliver"
     assert SafetyAlert.objects.get().tier == "flag"
     held = _assess(group, member, "heck")
     assert held.action == "hold" and held.notice and held.card is None
-    first = _assess(group, member, "blast")
+    first = _assess(group, member, "crikey")
     assert first.action == "block" and "/support/" in first.notice
-    _assess(group, member, "blast")
-    third = _assess(group, member, "blast it")
+    _assess(group, member, "crikey")
+    third = _assess(group, member, "crikey it")
     assert third.muted is not None and "can't send messages" in third.notice
     assert services.active_mute(group, member) is not None
 
 
 def test_crisis_message_with_a_blocked_word_is_held_not_dropped(group, member) -> None:  # type: ignore[no-untyped-def]
-    WordRule.objects.create(word="blast", action="block")
-    result = _assess(group, member, "blast, how do I kill myself")
+    WordRule.objects.create(word="crikey", action="block")
+    result = _assess(group, member, "crikey, how do I kill myself")
     assert result.action == "hold" and result.tier == "method"
 
 

@@ -20,8 +20,12 @@ def _plain_clean_chars(text: str) -> str:
         text = text.replace(old, new)
     decomposed = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    text = text.translate(normalise._CONFUSABLES).casefold()
-    text = text.translate(normalise._CONFUSABLES)
+    fold = len(text) <= 300 or sum(ch.isascii() for ch in text) * 4 >= len(text)
+    if fold:
+        text = text.translate(normalise._CONFUSABLES)
+    text = text.casefold()
+    if fold:
+        text = text.translate(normalise._CONFUSABLES)
     return normalise._INNER_SYMBOL.sub(lambda m: "i" if m.group() == "!" else "l", text)
 
 

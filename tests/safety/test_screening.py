@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import random
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
+from safety import quality
 from safety.screening import TIERS, Result, screen
 
-CASES = json.loads((Path(__file__).parent / "screening_cases.json").read_text())[
-    "cases"
+# The development set the phrase rules were first written against. It is
+# part of the training corpus now, so these figures are in-sample: they
+# guard against regressions; docs/safety.md reports the test part.
+CASES = [
+    {"tier": line.tier, "text": line.text}
+    for line in quality.load(quality.TRAIN)
+    if line.source.startswith("development.tsv")
 ]
 RISK_TIERS = [t for t in TIERS if t != "none"]
 
@@ -57,7 +61,7 @@ def test_precision_and_recall_per_tier(capsys: pytest.CaptureFixture[str]) -> No
     stats, wrong = _table()
     exact = 1 - len(wrong) / len(CASES)
     with capsys.disabled():
-        _say("\n\ncrisis screener on tests/safety/screening_cases.json")
+        _say("\n\ncrisis screener on the development set (training part)")
         _say(f"{'tier':<12} {'n':>4} {'precision':>10} {'recall':>8}")
         for tier, row in stats.items():
             _say(
