@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -59,6 +59,14 @@ def record_screening(
         group=group,
         reason=f"{source}: {','.join(result.reasons)}",
     )
+
+
+def is_watched(facilitators_connected: bool | Callable[[], bool]) -> bool:
+    """The room's answer to "is a facilitator watching?", which callers may
+    pass as a callable so it is looked up only when an alert is raised."""
+    if callable(facilitators_connected):
+        return facilitators_connected()
+    return facilitators_connected
 
 
 @transaction.atomic

@@ -13,7 +13,7 @@ from safety.models import GroupSafetyPolicy, HeldMessage, Mute, SafetyAlert
 from safety.notices import render_notice
 from safety.screening import Result, Tier, screen
 
-from .alerts import alert_facilitators, record_screening
+from .alerts import alert_facilitators, is_watched, record_screening
 from .audit import audit
 from .care import CrisisCard, country_code, crisis_card
 from .delivery import emails_due
@@ -166,11 +166,7 @@ def assess_message(
     if not alert_tier and verdict.action == "flag":
         alert_tier = "flag"
     if alert_tier:
-        connected = (
-            facilitators_connected()
-            if callable(facilitators_connected)
-            else facilitators_connected
-        )
+        connected = is_watched(facilitators_connected)
         alert = alert_facilitators(
             group=group,
             subject=author,

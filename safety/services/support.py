@@ -20,7 +20,7 @@ from groups.models import Meeting, SupportGroup
 from safety.models import AlertTier, SafetyAlert
 from safety.models.moderation import Source
 
-from .alerts import alert_facilitators, bump_alert
+from .alerts import alert_facilitators, bump_alert, is_watched
 from .care import CrisisCard, country_code, crisis_card
 
 ASKED_SUPPORT = "member.asked_support"
@@ -90,11 +90,7 @@ def ask_for_support(
     five minutes bumps the open alert, as any concern alert does."""
     raised: list[SafetyAlert] = []
     if alert:
-        connected = (
-            facilitators_connected()
-            if callable(facilitators_connected)
-            else facilitators_connected
-        )
+        connected = is_watched(facilitators_connected)
         raised.append(
             alert_facilitators(
                 group=group,
@@ -190,11 +186,7 @@ def say_not_safe(
             repeated = True
             continue
         if connected is None:
-            connected = (
-                facilitators_connected()
-                if callable(facilitators_connected)
-                else facilitators_connected
-            )
+            connected = is_watched(facilitators_connected)
         alerts.append(
             alert_facilitators(
                 group=group,

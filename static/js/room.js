@@ -8,6 +8,7 @@
 // checking their scheme (tel:, sms:, https:, or a path on this site).
 
 import { alertArrived, reportVisibility, startAttention } from "./attention.js";
+import { el } from "./dom.js";
 import { createThreads } from "./thread.js";
 
 const boot = JSON.parse(document.getElementById("room-bootstrap").textContent);
@@ -152,21 +153,6 @@ function saveMemory() {
 
 // -------------------------------------------------------------- helpers ---
 
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === "text") node.textContent = value;
-    else if (key === "className") node.className = value;
-    else if (key === "dataset") Object.assign(node.dataset, value);
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(typeof child === "string" ? document.createTextNode(child) : child);
-  }
-  return node;
-}
 
 function show(node, visible) {
   if (node) node.hidden = !visible;

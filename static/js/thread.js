@@ -14,6 +14,8 @@ const NOTE_SHOW = "This message may be hard to read — show it";
 // As in the room's composer: on phones Enter starts a new line, Send sends.
 const touchFirst = window.matchMedia("(pointer: coarse)").matches;
 
+import { el } from "./dom.js";
+
 export function createThreads({ boot, send, newId, nameOf, announce }) {
   const byId = (id) => document.getElementById(id);
   const container = byId("threads");
@@ -22,22 +24,6 @@ export function createThreads({ boot, send, newId, nameOf, announce }) {
   const sending = new Map(); // client id -> thread id, until acked
   const opening = new Set(); // member ids a "Reach out" here asked for
   const sentClose = new Set(); // threads this tab asked to close
-
-  function el(tag, props = {}, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(props)) {
-      if (value === undefined || value === null || value === false) continue;
-      if (key === "text") node.textContent = value;
-      else if (key === "className") node.className = value;
-      else if (key === "dataset") Object.assign(node.dataset, value);
-      else node.setAttribute(key, value === true ? "" : value);
-    }
-    for (const child of children) {
-      if (child === null || child === undefined || child === false) continue;
-      node.append(typeof child === "string" ? document.createTextNode(child) : child);
-    }
-    return node;
-  }
 
   const str = (value) => (typeof value === "string" ? value : "");
   const who = (t) => str(t.memberName) || nameOf(t.memberId);
