@@ -10,6 +10,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+import threading
+from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
@@ -69,6 +71,17 @@ def _outbox_in_tmp(settings: object, tmp_path: object) -> None:
     settings.PASSWORD_HASHERS = [  # type: ignore[attr-defined]
         "django.contrib.auth.hashers.MD5PasswordHasher"
     ]
+
+
+@pytest.fixture(autouse=True)
+def _alert_email_threads_finish() -> Iterator[None]:
+    """Alert emails can go out from a background thread when the broker is
+    down (docs/safety.md). Let any such thread finish (and close its
+    database connection) before the test's database goes away."""
+    yield
+    for thread in threading.enumerate():
+        if thread.name.startswith("alert-email-"):
+            thread.join(timeout=10)
 
 
 @pytest.fixture
