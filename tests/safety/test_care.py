@@ -161,6 +161,7 @@ def test_professional_care_is_grouped_by_kind_and_per_country() -> None:
 # Countries whose own health service, regulator or national professional body
 # has a confirmed finder (docs/safety.md, "Countries covered").
 NATIONAL_FINDERS = {
+    "AT": "psyhelp: clinical-psychological treatment covered by health insurance",
     "AU": "Find a Psychologist (Australian Psychological Society)",
     "CA": "Finding a psychologist (Canadian Psychological Association)",
     "DE": "Terminservicestellen",
@@ -168,10 +169,12 @@ NATIONAL_FINDERS = {
     "FR": "Mon soutien psy",
     "GB": "NHS Talking Therapies",
     "IE": "Find a Chartered Psychologist (Psychological Society of Ireland)",
+    "NO": "Helsenorge: mental health help for adults",
     "NZ": "Register of Psychologists (New Zealand Psychologists Board)",
     "SE": "1177: how to see a psychologist or psychotherapist",
     "SG": "Singapore Register of Psychologists",
     "US": "FindTreatment.gov",
+    "ZA": "Directory of Psychology Practitioners (Psychological Society of South Africa)",
 }
 
 
