@@ -163,11 +163,13 @@ def test_professional_care_is_grouped_by_kind_and_per_country() -> None:
 NATIONAL_FINDERS = {
     "AT": "psyhelp: clinical-psychological treatment covered by health insurance",
     "AU": "Find a Psychologist (Australian Psychological Society)",
+    "BE": "Sessions with a psychologist covered by health insurance (Belgium)",
     "CA": "Finding a psychologist (Canadian Psychological Association)",
     "DE": "Terminservicestellen",
     "FI": "Kela: rehabilitative psychotherapy and therapist search",
     "FR": "Mon soutien psy",
     "GB": "NHS Talking Therapies",
+    "HK": "Register of Psychologists (Hong Kong Psychological Society)",
     "IE": "Find a Chartered Psychologist (Psychological Society of Ireland)",
     "NO": "Helsenorge: mental health help for adults",
     "NZ": "Register of Psychologists (New Zealand Psychologists Board)",
