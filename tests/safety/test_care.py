@@ -171,6 +171,8 @@ NATIONAL_FINDERS = {
     "GB": "NHS Talking Therapies",
     "HK": "Register of Psychologists (Hong Kong Psychological Society)",
     "IE": "Find a Chartered Psychologist (Psychological Society of Ireland)",
+    "IS": "Psychologists at health care centres (Heilsugæslan)",
+    "JP": "Where to get help (National Center of Neurology and Psychiatry)",
     "NO": "Helsenorge: mental health help for adults",
     "NZ": "Register of Psychologists (New Zealand Psychologists Board)",
     "SE": "1177: how to see a psychologist or psychotherapist",
