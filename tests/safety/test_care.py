@@ -158,6 +158,52 @@ def test_professional_care_is_grouped_by_kind_and_per_country() -> None:
         assert found, country
 
 
+# Countries whose own health service, regulator or national professional body
+# has a confirmed finder (docs/safety.md, "Countries covered").
+NATIONAL_FINDERS = {
+    "AT": "psyhelp: clinical-psychological treatment covered by health insurance",
+    "AU": "Find a Psychologist (Australian Psychological Society)",
+    "BE": "Sessions with a psychologist covered by health insurance (Belgium)",
+    "BR": "Centros de Atenção Psicossocial (CAPS), Ministry of Health",
+    "CA": "Finding a psychologist (Canadian Psychological Association)",
+    "DE": "Terminservicestellen",
+    "FI": "Kela: rehabilitative psychotherapy and therapist search",
+    "FR": "Mon soutien psy",
+    "GB": "NHS Talking Therapies",
+    "HK": "Register of Psychologists (Hong Kong Psychological Society)",
+    "IE": "Find a Chartered Psychologist (Psychological Society of Ireland)",
+    "IS": "Psychologists at health care centres (Heilsugæslan)",
+    "JP": "Where to get help (National Center of Neurology and Psychiatry)",
+    "NL": "Regelhulp: getting help for mental health (Netherlands)",
+    "NO": "Helsenorge: mental health help for adults",
+    "NZ": "Register of Psychologists (New Zealand Psychologists Board)",
+    "SE": "1177: how to see a psychologist or psychotherapist",
+    "SG": "Singapore Register of Psychologists",
+    "US": "FindTreatment.gov",
+    "ZA": "Directory of Psychology Practitioners (Psychological Society of South Africa)",
+}
+
+
+@pytest.mark.parametrize(("country", "name"), sorted(NATIONAL_FINDERS.items()))
+def test_m13_a_national_finder_beside_the_family_doctor(
+    country: str, name: str
+) -> None:
+    """M-13: where a country has its own finder, /support/ shows it under
+    "finder" with a safe link, besides the family-doctor guidance, and no
+    other country's finder."""
+    own = [
+        r
+        for r in resources_for(country)
+        if r.topic == "finder" and not r.everywhere and r.safe_url
+    ]
+    assert any(name in r.name for r in own), country
+    page = _page(f"?country={country}")
+    assert html_escape(name) in page
+    for other, other_name in NATIONAL_FINDERS.items():
+        if other != country:
+            assert html_escape(other_name) not in page, (country, other)
+
+
 def test_unconfirmed_entries_are_marked_on_the_page() -> None:
     page = _page("?country=US")
     assert "Not yet checked by Hearth with the service itself" in page
