@@ -763,6 +763,10 @@ def _section_tables(key: str, section: dict[str, Any]) -> list[str]:
                 "",
                 quality["table"],
                 "",
+                "The shipped screener on each test file:",
+                "",
+                quality.get("parts_table", ""),
+                "",
             ]
         return out
     return []

@@ -171,8 +171,17 @@ def quality() -> dict[str, Any]:
     # as its column above.
     reports[shipped] = q.evaluate(lines, screening.screen)
     reports = {f"{k} (shipped)" if k == shipped else k: v for k, v in reports.items()}
+    parts = sorted({line.source.split(":")[0] for line in lines})
+    by_part = {
+        part: q.evaluate(
+            [x for x in lines if x.source.startswith(part + ":")], screening.screen
+        )
+        for part in parts
+    }
     return {
         "test_lines": len(lines),
+        "parts": {part: r.figures() for part, r in by_part.items()},
+        "parts_table": q.table(by_part),
         "shipped": shipped,
         "figures": {name: r.figures() for name, r in reports.items()},
         "table": q.table(reports),
