@@ -356,7 +356,7 @@ HEARTH = {
     "SERIES_HORIZON_DAYS": env.int("HEARTH_SERIES_HORIZON_DAYS", default=120),
     "INVITATION_DEFAULT_DAYS": 14,
     "DIRECTORY_PAGE_SIZE": 20,
-    # Live rooms (DESIGN.md, Policies).
+    # Live rooms (README.md, Configuration; docs/protocol.md).
     "CHAT_MAX_CHARS": env.int("HEARTH_CHAT_MAX_CHARS", default=2000),
     "FRAME_MAX_BYTES": 8192,
     "CHAT_RATE_PER_MINUTE": env.int("HEARTH_CHAT_RATE_PER_MINUTE", default=30),
@@ -374,7 +374,7 @@ HEARTH = {
     "PRESENCE_GRACE_SECONDS": env.float("HEARTH_PRESENCE_GRACE_SECONDS", default=5.0),
     "RESUME_LIMIT": 2000,
     "CHECKIN_MIN_ANSWERS": 3,
-    # Reminders and follow-ups (DESIGN.md, Policies); minutes unless named.
+    # Reminders and follow-ups (README.md, Configuration); minutes unless named.
     "REMINDER_OFFSETS_MINUTES": [24 * 60, 60],
     "REFLECTION_DELAY_MINUTES": env.int("HEARTH_REFLECTION_DELAY_MINUTES", default=120),
     "SUMMARY_DELAY_MINUTES": env.int("HEARTH_SUMMARY_DELAY_MINUTES", default=24 * 60),

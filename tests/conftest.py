@@ -19,7 +19,7 @@ from django.conf import settings
 from tests.blackhole import smtp_blackhole  # noqa: F401 (a fixture for every test)
 from tests.factories import MembershipFactory, SupportGroupFactory, UserFactory
 
-# A forked live server can hang after asyncio tests (STACK.md).
+# A forked live server can hang after asyncio tests: spawn instead.
 multiprocessing.set_start_method("spawn", force=True)
 
 IN_CI = os.environ.get("CI") == "true"

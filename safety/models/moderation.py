@@ -50,7 +50,7 @@ class Source(models.TextChoices):
 
 
 class GroupSafetyPolicy(models.Model):
-    """Per-group choices the DESIGN leaves to groups (DESIGN.md, Policies)."""
+    """Per-group choices the policy leaves to groups (docs/safety.md, "Tiers")."""
 
     class ConcernAction(models.TextChoices):
         DELIVER = "deliver", "Deliver the message"

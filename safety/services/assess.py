@@ -98,7 +98,7 @@ def assess_message(
     for "deliver_with_note"). Send `.card` (if any) and `.notice` (if any)
     to the sender alone. Nothing here needs Celery or the channel layer.
 
-    Policy (DESIGN.md): method and imminent are held; concern and third
+    Policy (docs/safety.md, "Tiers"): method and imminent are held; concern and third
     party follow the group's policy (deliver by default); a word-filter
     block stops the message and counts a strike (three in six hours: a
     24-hour mute), except that crisis messages are held instead so a

@@ -123,7 +123,7 @@ def open_room(page: Page, email: str, meeting_id: int) -> None:
     log_in(page, email, PASSWORD)
     page.goto(f"/sessions/{meeting_id}/room/")
     accept_guidelines_if_asked(page)
-    # STACK.md: wait for the room's own "Connected" before doing anything.
+    # Wait for the room's own "Connected" before doing anything.
     expect(page.locator("#connection")).to_have_text("Connected")
 
 
@@ -345,7 +345,7 @@ def test_the_room_has_no_serious_axe_violations(
     shots: Shots,
 ) -> None:
     """Both roles, with the room full of state: lobby, chat, queue, prompt,
-    check-in, alerts. Axe needs a context that bypasses the CSP (STACK.md)."""
+    check-in, alerts. Axe needs a context that bypasses the CSP (axe is injected, which a strict CSP would block)."""
     meeting_id = session_with_plan(hearth_server, 0)
     fac = new_context(bypass_csp=True, **DESKTOP).new_page()
     member = new_context(bypass_csp=True, **PHONE).new_page()

@@ -82,7 +82,7 @@ def test_an_open_thread_has_no_serious_axe_violations(
     new_context: Callable[..., BrowserContext],
 ) -> None:
     """Both sides with a thread open and a line each way. Axe needs a
-    context that bypasses the CSP (STACK.md)."""
+    context that bypasses the CSP (axe is injected, which a strict CSP would block)."""
     meeting_id = session_with_plan(hearth_server, 4)
     fac = new_context(bypass_csp=True, **DESKTOP).new_page()
     member = new_context(bypass_csp=True, **PHONE).new_page()
