@@ -1,7 +1,7 @@
 """axe-core on the pages of the journey: no serious or critical violations.
 
 The pages send a strict CSP, so axe is injected into a context that bypasses
-it (axe is injected, which a strict CSP would block). Each page is checked as a visitor and as a member, whose view
+it. Each page is checked as a visitor and as a member, whose view
 has the RSVP and membership controls.
 """
 
