@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -28,9 +27,9 @@ from safety.models import AlertDelivery, SafetyAlert
 from tests.blackhole import BlackHole
 from tests.facilitation.conftest import login_session
 from tests.facilitation.test_two_processes import (
-    ROOT,
     database_url,
     free_port,
+    start_uvicorn,
     wait_for_port,
 )
 from tests.facilitation.wsclient import Peer
@@ -74,23 +73,7 @@ def server(django_db_setup: None, relay: BlackHole, tmp_path: Path) -> Iterator[
     }
     env.pop("CELERY_TASK_ALWAYS_EAGER", None)
     with (tmp_path / "server.log").open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "uvicorn"),
-                "config.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--lifespan",
-                "off",
-                "--no-access-log",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+        proc = start_uvicorn(port, env, out)
         try:
             wait_for_port(port, proc, time.monotonic() + 60)
             yield port

@@ -55,6 +55,27 @@ def database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def start_uvicorn(port: int, env: dict[str, str], out: Any) -> subprocess.Popen[bytes]:
+    """The production ASGI server on loopback, its output to `out`."""
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "uvicorn"),
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--lifespan",
+            "off",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+
+
 def wait_for_port(port: int, proc: subprocess.Popen, deadline: float) -> None:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -92,25 +113,7 @@ def servers(django_db_setup: None, tmp_path_factory: Any) -> Iterator[dict[str, 
             "LOG_LEVEL": "WARNING",
         }
         out = (logs / f"{name}.log").open("wb")
-        procs.append(
-            subprocess.Popen(
-                [
-                    str(Path(sys.executable).parent / "uvicorn"),
-                    "config.asgi:application",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--lifespan",
-                    "off",
-                    "--no-access-log",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        )
+        procs.append(start_uvicorn(port, env, out))
     try:
         deadline = time.monotonic() + 60
         for proc, port in zip(procs, ports.values(), strict=True):
